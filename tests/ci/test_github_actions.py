@@ -1,0 +1,92 @@
+"""The GitHub Action entrypoint's pure parts: context defaults, annotations, outputs and summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from updater.ci.github_actions import (
+    build_argv,
+    error_annotation,
+    format_outputs,
+    outputs,
+    summary_markdown,
+)
+from updater.ci.report import BumpReport, ReportChange
+
+CONTEXT = {
+    "GITHUB_SERVER_URL": "https://github.example.com",
+    "GITHUB_API_URL": "https://github.example.com/api/v3",
+    "GITHUB_REPOSITORY": "acme/gitops",
+}
+
+CHANGE = ReportChange(path="apps/api/deploy.yaml", line=12, kind="container",
+                      image="ghcr.io/acme/api", old="ghcr.io/acme/api:1.4.1", new="ghcr.io/acme/api:1.4.2")
+
+
+def test_repo_defaults_to_this_repository_on_this_github() -> None:
+    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "ghcr.io/acme/api:1.4.2", "INPUT_TOKEN": "t0ken-secret"})
+    assert argv == [
+        "--image", "ghcr.io/acme/api:1.4.2",
+        "--repo", "https://github.example.com/acme/gitops",
+        "--provider", "github", "--api-url", "https://github.example.com/api/v3",
+        "--token-env", "INPUT_TOKEN",
+    ]
+    assert "t0ken-secret" not in " ".join(argv)
+
+
+def test_a_repo_elsewhere_gets_no_github_provider_defaults() -> None:
+    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_REPO": "https://gitlab.com/acme/gitops"})
+    assert "--provider" not in argv and argv[-2:] == ["--token-env", "INPUT_TOKEN"]
+
+
+def test_dir_means_local_mode_without_repo_or_token() -> None:
+    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_DIR": "manifests"})
+    assert argv == ["--image", "a:1", "--dir", "manifests"]
+
+
+def test_hyphenated_inputs_are_read_as_the_runner_names_them() -> None:
+    argv = build_argv({"INPUT_IMAGES": "a:1", "INPUT_DIR": ".", "INPUT_AUTO-MERGE": "true",
+                       "INPUT_MERGE-METHOD": "rebase"})
+    assert argv[-3:] == ["--auto-merge", "--merge-method", "rebase"]
+
+
+def test_error_annotation_points_at_the_file_and_line_named_in_the_message() -> None:
+    message = ".updater.yml:7: apps.api.environments.staging.mode: 'fast' is not one of ['push', 'pr']"
+    assert error_annotation(message) == (
+        "::error file=.updater.yml,line=7::.updater.yml:7: apps.api.environments.staging.mode: "
+        "'fast' is not one of ['push', 'pr']"
+    )
+    assert error_annotation("no reference to x\n100% sure") == "::error::no reference to x%0A100%25 sure"
+
+
+def test_outputs_are_all_set_and_multiline_safe() -> None:
+    report = BumpReport(outcome="created", changed=True, changes=(CHANGE,),
+                        changed_files=("apps/api/deploy.yaml", "apps/api/values.yaml"),
+                        commit_sha="abc123", pr_url="https://github.example.com/acme/gitops/pull/7", pr_number=7)
+    values = outputs(report)
+    assert values == {
+        "changed": "true", "changed-files": "apps/api/deploy.yaml\napps/api/values.yaml",
+        "commit-sha": "abc123", "pr-url": "https://github.example.com/acme/gitops/pull/7", "pr-number": "7",
+        "outcome": "created",
+    }
+    text = format_outputs({"changed-files": values["changed-files"], "pr-number": "7"}, delimiter="EOF_1")
+    assert text == "changed-files<<EOF_1\napps/api/deploy.yaml\napps/api/values.yaml\nEOF_1\npr-number<<EOF_1\n7\nEOF_1\n"
+    with pytest.raises(ValueError):
+        format_outputs({"x": "a\nEOF_1\nb"}, delimiter="EOF_1")
+
+
+def test_failed_run_still_sets_every_output() -> None:
+    assert outputs(None) == {"changed": "false", "changed-files": "", "commit-sha": "", "pr-url": "",
+                             "pr-number": "", "outcome": "failed"}
+
+
+def test_summary_is_a_markdown_table_of_the_changes() -> None:
+    report = BumpReport(outcome="created", changed=True, changes=(CHANGE,), changed_files=(CHANGE.path,),
+                        pr_url="https://h/acme/gitops/pull/7", pr_number=7, warnings=("skipped a|b.yaml",))
+    assert summary_markdown(report) == (
+        "### updater bump\n\nOpened pull request [#7](https://h/acme/gitops/pull/7)\n\n"
+        "| File | Line | Kind | Old | New |\n| --- | ---: | --- | --- | --- |\n"
+        "| `apps/api/deploy.yaml` | 12 | container | `ghcr.io/acme/api:1.4.1` | `ghcr.io/acme/api:1.4.2` |\n\n"
+        "> warning: skipped a\\|b.yaml\n"
+    )
+    assert summary_markdown(None, error="bad --image") == "### updater bump failed\n\nbad --image\n"

@@ -1,0 +1,63 @@
+"""The CI option table: input values -> `updater bump` argv, and coverage of every bump flag."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from updater.ci.options import OPTIONS, parse_bool, split_list, to_argv
+from updater.commands import bump
+from updater.errors import BadInput
+
+
+def test_list_inputs_split_on_lines_and_commas() -> None:
+    assert split_list("ghcr.io/a/api:1.2\n ghcr.io/a/web:3, ghcr.io/a/db:4 \n\n") == [
+        "ghcr.io/a/api:1.2", "ghcr.io/a/web:3", "ghcr.io/a/db:4",
+    ]
+    assert split_list("") == []
+
+
+def test_booleans_follow_the_yaml_core_schema() -> None:
+    assert parse_bool("true", name="draft") and parse_bool("TRUE", name="draft")
+    assert not parse_bool("false", name="draft") and not parse_bool("", name="draft")
+    with pytest.raises(BadInput, match="'draft' must be true or false, not 'yes'"):
+        parse_bool("yes", name="draft")
+
+
+def test_argv_has_one_flag_per_item_and_keeps_templates_whole() -> None:
+    argv = to_argv({
+        "images": "ghcr.io/a/api:1.2\nghcr.io/a/web:3",
+        "labels": "deploy,staging",
+        "auto-merge": "true",
+        "draft": "false",
+        "body": "Line one\n\nLine | two\n",
+        "retries": " 3 ",
+        "branch": "",
+    })
+    assert argv == [
+        "--image", "ghcr.io/a/api:1.2", "--image", "ghcr.io/a/web:3",
+        "--retries", "3", "--body", "Line one\n\nLine | two",
+        "--label", "deploy", "--label", "staging", "--auto-merge",
+    ]
+
+
+def _bump_flags() -> set[str]:
+    parser = argparse.ArgumentParser()
+    bump.configure(parser)
+    return {opt for action in parser._actions for opt in action.option_strings if opt.startswith("--")}
+
+
+def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() -> None:
+    flags = _bump_flags() - {"--help", "--json", "--token-env"}
+    assert {option.flag for option in OPTIONS} == flags
+
+
+def test_every_option_flag_is_accepted_by_the_bump_parser() -> None:
+    parser = argparse.ArgumentParser()
+    bump.configure(parser)
+    values = {o.name: ("true" if o.kind == "bool" else "squash" if o.name == "merge-method"
+                       else "pr" if o.name == "mode" else "github" if o.name == "provider"
+                       else "5" if o.name in ("retries", "retry-timeout") else "x") for o in OPTIONS}
+    args = parser.parse_args(to_argv(values))
+    assert args.image == ["x"] and args.auto_merge and args.retries == 5 and args.path == ["x"]

@@ -1,0 +1,177 @@
+"""The GitHub Action's entrypoint: `INPUT_*` -> `updater bump` -> `$GITHUB_OUTPUT` and step summary.
+
+The runner hands a container action its inputs as `INPUT_<NAME>` variables (upper case, hyphens
+kept). This module builds the argument list from them (`updater.ci.options`), masks the token with
+`::add-mask::` before anything else is printed, runs the CLI with `--json` (`updater.ci.report`),
+and writes the outputs (`pr-url`, `pr-number`, `commit-sha`, `changed`, `changed-files`, `outcome`)
+and a Markdown table of the changes. A failure becomes an `::error file=…,line=…::` annotation when
+the message names a file and line, and the CLI's exit code is the step's exit code.
+
+Everything except `main` is pure and tested with literal values.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from updater.ci.options import OPTIONS, to_argv
+from updater.ci.report import BumpReport, error_line, run_bump
+from updater.errors import ExitCode, UpdaterError
+from updater.secrets import mask, register_secret
+
+TOKEN_INPUT = "INPUT_TOKEN"  # the CLI reads the token from here through --token-env
+_FILE_LINE = re.compile(r"(?P<file>[\w./@+-]+\.[A-Za-z]+):(?P<line>\d+)")
+
+
+def read_inputs(env: Mapping[str, str]) -> dict[str, str]:
+    """Input name -> raw value, for every option the action knows."""
+    values = {}
+    for option in OPTIONS:
+        key = "INPUT_" + option.name.upper().replace(" ", "_")
+        values[option.name] = env.get(key, env.get(key.replace("-", "_"), ""))
+    return values
+
+
+def build_argv(env: Mapping[str, str]) -> list[str]:
+    """The `updater bump` arguments for this step, with defaults from the workflow context.
+
+    - `repo` defaults to this repository (`GITHUB_SERVER_URL/GITHUB_REPOSITORY`) unless `dir` is set;
+    - when the repository is on this GitHub, `--provider github --api-url $GITHUB_API_URL` are
+      added (so GitHub Enterprise works without configuration) unless given;
+    - the token is read by the CLI from `INPUT_TOKEN` (never put on the command line).
+    """
+    values = read_inputs(env)
+    if not values["repo"].strip() and not values["dir"].strip():
+        server, repository = env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_REPOSITORY", "")
+        if server and repository:
+            values["repo"] = f"{server.rstrip('/')}/{repository}"
+    repo, server = values["repo"].strip(), env.get("GITHUB_SERVER_URL", "")
+    if repo and server and _same_host(repo, server):
+        values["provider"] = values["provider"] or "github"
+        values["api-url"] = values["api-url"] or env.get("GITHUB_API_URL", "")
+    argv = to_argv(values)
+    if repo:
+        argv += ["--token-env", TOKEN_INPUT]
+    return argv
+
+
+def _same_host(url: str, other: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(other).netloc.lower() != ""
+
+
+def escape_data(text: str) -> str:
+    """Workflow command data: `%`, CR and LF would end or corrupt the command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def error_annotation(message: str) -> str:
+    """`::error file=F,line=N::message` when the message names `file:line`, else `::error::message`."""
+    found = _FILE_LINE.search(message)
+    if not found:
+        return f"::error::{escape_data(message)}"
+    file, line = escape_property(found["file"]), found["line"]
+    return f"::error file={file},line={line}::{escape_data(message)}"
+
+
+def outputs(report: BumpReport | None) -> dict[str, str]:
+    """The step's outputs; every one is always set (empty when it does not apply)."""
+    if report is None:
+        return {"changed": "false", "changed-files": "", "commit-sha": "", "pr-url": "", "pr-number": "",
+                "outcome": "failed"}
+    return {
+        "changed": "true" if report.changed else "false",
+        "changed-files": "\n".join(report.changed_files),
+        "commit-sha": report.commit_sha or "",
+        "pr-url": report.pr_url or "",
+        "pr-number": str(report.pr_number) if report.pr_number is not None else "",
+        "outcome": report.outcome,
+    }
+
+
+def format_outputs(values: Mapping[str, str], *, delimiter: str) -> str:
+    """`$GITHUB_OUTPUT` text: every value in the heredoc form, so newlines are safe."""
+    chunks = []
+    for name, value in values.items():
+        if delimiter in value:
+            raise ValueError("output delimiter occurs in the value")  # a random delimiter never does
+        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(chunks)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(report: BumpReport | None, *, error: str | None = None) -> str:
+    """The step summary: what happened in one line, then a table of the changes."""
+    if report is None:
+        return f"### updater bump failed\n\n{_cell(error or 'see the step log')}\n"
+    head = {
+        "pushed": f"Pushed commit `{(report.commit_sha or '')[:12]}` to `{report.branch}`",
+        "created": f"Opened pull request [#{report.pr_number}]({report.pr_url})",
+        "updated": f"Updated pull request [#{report.pr_number}]({report.pr_url})",
+        "closed": f"Closed pull request [#{report.pr_number}]({report.pr_url}): already on `{report.base}`",
+        "unchanged": "Nothing to change: every reference is already current",
+        "changed": "Changed files in the working tree",
+    }.get(report.outcome, f"Outcome: {report.outcome}")
+    if report.dry_run:
+        head = "Dry run: nothing was written or pushed"
+    lines = [f"### updater bump\n\n{head}\n"]
+    if report.changes:
+        lines += ["| File | Line | Kind | Old | New |", "| --- | ---: | --- | --- | --- |"]
+        lines += [
+            f"| `{_cell(c.path)}` | {c.line} | {c.kind} | `{_cell(c.old)}` | `{_cell(c.new)}` |"
+            for c in report.changes
+        ]
+        lines.append("")
+    lines += [f"> warning: {_cell(w)}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def main(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
+    import os
+
+    env = dict(os.environ if env is None else env)
+    token = env.get(TOKEN_INPUT, "")
+    if token:
+        register_secret(token)
+        print(f"::add-mask::{token}", flush=True)  # before anything else reaches the log
+    try:
+        args = build_argv(env)
+    except UpdaterError as err:
+        print(error_annotation(mask(str(err))), flush=True)
+        return int(err.exit_code)
+    print("::group::updater bump", flush=True)
+    print(mask("updater bump " + " ".join(_quote(a) for a in args)), flush=True)
+    run = run_bump(args, env={TOKEN_INPUT: token} if token else {})
+    sys.stdout.write(mask(run.stderr))
+    print("::endgroup::", flush=True)
+    error = error_line(run.stderr)
+    if run.exit_code != ExitCode.OK:
+        print(error_annotation(mask(error or f"updater bump exited with code {run.exit_code}")), flush=True)
+    _append(env.get("GITHUB_OUTPUT"), format_outputs(outputs(run.report), delimiter=f"ghadelimiter_{uuid.uuid4()}"))
+    _append(env.get("GITHUB_STEP_SUMMARY"), summary_markdown(run.report, error=error))
+    return run.exit_code
+
+
+def _quote(arg: str) -> str:
+    return arg if re.fullmatch(r"[\w@%+=:,./-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+def _append(path: str | None, text: str) -> None:
+    if path:
+        with Path(path).open("a", encoding="utf-8") as file:
+            file.write(mask(text))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
