@@ -1,0 +1,47 @@
+"""Classifying git's stderr (texts captured from git 2.39 against file:// and http-backend)."""
+
+from __future__ import annotations
+
+import pytest
+
+from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError
+from updater.git.failures import classify, summary_line
+from updater.secrets import register_secret
+
+URL = "http://127.0.0.1:4/acme/gitops.git"
+
+
+@pytest.mark.parametrize(("stderr", "kind"), [
+    ("fatal: Authentication failed for 'http://127.0.0.1:4/acme/gitops.git/'", AuthFailed),
+    ("fatal: could not read Username for 'https://github.com': terminal prompts disabled", AuthFailed),
+    ("fatal: unable to access 'http://h/x.git/': The requested URL returned error: 403", AuthFailed),
+    ("fatal: unable to access 'http://h/x.git/': The requested URL returned error: 500", TransientRemoteError),
+    ("error: RPC failed; curl 52 Empty reply from server\nfatal: the remote end hung up unexpectedly", TransientRemoteError),
+    ("fatal: unable to access 'http://127.0.0.1:1/x.git/': Failed to connect to 127.0.0.1 port 1", TransientRemoteError),
+    ('Timeout: the command "git push" did not complete in 5 secs.', TransientRemoteError),
+    ("fatal: repository 'http://h/acme/nope.git/' not found", BadInput),
+    ("warning: Could not find remote branch nope to clone.\nfatal: Remote branch nope not found in upstream origin", BadInput),
+    ("fatal: '/nonexist/x.git' does not appear to be a git repository", BadInput),
+    ("fatal: something nobody expected", RemoteError),
+])
+def test_classification(stderr: str, kind: type) -> None:
+    error = classify(stderr, action="clone of", url=URL, auth="the token in $GITHUB_TOKEN")
+    assert type(error) is kind
+    assert str(error).startswith(f"clone of {URL} failed")
+    assert "\n" not in str(error)
+
+
+def test_auth_failure_names_the_variable_to_fix() -> None:
+    error = classify("fatal: Authentication failed for 'x'", action="push to", url=URL, auth="the token in $GITLAB_TOKEN")
+    assert "$GITLAB_TOKEN" in str(error)
+
+
+def test_messages_are_masked() -> None:
+    register_secret("tok-abcdef-123")
+    error = classify("fatal: weird tok-abcdef-123", action="fetch from", url=URL)
+    assert "tok-abcdef-123" not in str(error) and "***" in str(error)
+
+
+def test_summary_prefers_the_last_fatal_line_and_skips_hints() -> None:
+    assert summary_line("Cloning...\nfatal: first\nerror: second\nhint: do this\n") == "second"
+    assert summary_line("") == "no output"

@@ -1,0 +1,5 @@
+"""The git edge: a temporary clone (`workspace`), credentials that never leak (`credentials`), commit
+identities (`identity`) and the reading of `git push --porcelain` (`push_result`).
+
+GitPython is imported only by `updater.git.workspace`; everything else here is plain data and parsing.
+"""

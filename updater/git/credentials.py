@@ -1,0 +1,108 @@
+"""Tokens for git over HTTP(S): read once from the environment, registered for masking before any
+clone, and handed to git only through `GIT_ASKPASS`.
+
+How the token travels: `git_environment()` writes a tiny askpass script (in a private scratch
+directory, never in the clone) that echoes `$UPDATER_GIT_PASSWORD`; the token itself sits only in
+the environment of the git child processes. So it is never in argv (the process list), never in a
+URL written to `.git/config`, and never in a message: every output path also runs through
+`updater.secrets.mask`. A token embedded in the `--repo` URL (`https://user:tok@host/...`) is moved
+out of the URL the same way. SSH remotes need nothing: the caller's agent / `GIT_SSH_COMMAND` pass
+through untouched.
+
+Reused by pull-request mode: `resolve_credentials()` → `Credentials.token` is also the forge API token.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from updater.errors import AuthFailed
+from updater.secrets import register_secret
+
+# Checked in this order unless --token-env names one; GitLab hosts prefer GITLAB_TOKEN.
+DEFAULT_TOKEN_VARS = ("GITHUB_TOKEN", "GITLAB_TOKEN")
+
+_ASKPASS = """#!/bin/sh
+# updater: answer git's credential prompts from this process's environment (never from argv).
+case "$1" in
+  Username*) printf '%s\\n' "$UPDATER_GIT_USERNAME" ;;
+  *) printf '%s\\n' "$UPDATER_GIT_PASSWORD" ;;
+esac
+"""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What git (and a forge API) authenticates with. `token` is None for anonymous / SSH use."""
+
+    token: str | None = field(default=None, repr=False)
+    username: str = "x-access-token"  # GitHub accepts any name with a token; GitLab wants oauth2
+    source: str | None = None  # where the token came from, for messages: "$GITHUB_TOKEN", "the --repo URL"
+
+    def describe(self) -> str:
+        return f"the token in {self.source}" if self.token else "no token"
+
+
+def split_url_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """(url without user:password, user, password). scp-like SSH and local paths pass unchanged."""
+    if "://" not in url:
+        return url, None, None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, None
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if parts.scheme.startswith("ssh"):  # an SSH user name is not a secret and is needed: keep it
+        return url, user, None
+    return clean, user, password
+
+
+def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | None = None) -> tuple[str, Credentials]:
+    """The clean URL to clone and the credentials to use, with every token registered as a secret.
+
+    `token_env` (the --token-env flag) must name a set, non-empty variable (else AuthFailed, exit 6);
+    without it GITHUB_TOKEN / GITLAB_TOKEN are tried, then a password embedded in the URL.
+    """
+    for name in (*DEFAULT_TOKEN_VARS, *([token_env] if token_env else [])):
+        register_secret(env.get(name))  # mask every token we can see, used or not
+    clean, user, password = split_url_credentials(url)
+    register_secret(password)
+    host = (urlsplit(clean).hostname or "") if "://" in clean else ""
+    default_user = "oauth2" if "gitlab" in host else "x-access-token"
+    if token_env:
+        token = env.get(token_env, "").strip()
+        if not token:
+            raise AuthFailed(f"--token-env {token_env}: ${token_env} is not set or empty; export the token in it")
+        return clean, Credentials(token, user or default_user, f"${token_env}")
+    order = ("GITLAB_TOKEN", "GITHUB_TOKEN") if "gitlab" in host else DEFAULT_TOKEN_VARS
+    for name in order:
+        if token := env.get(name, "").strip():
+            return clean, Credentials(token, user or default_user, f"${name}")
+    if password:
+        return clean, Credentials(password, user or default_user, "the --repo URL")
+    return clean, Credentials(None, user or default_user, None)
+
+
+def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
+    """Environment entries for every git child process: no interactive prompt, and the askpass
+    script (written under `scratch`, a private directory) when there is a token."""
+    env = {"GIT_TERMINAL_PROMPT": "0"}
+    if not credentials.token:
+        return env
+    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    script = scratch / "askpass.sh"
+    script.write_text(_ASKPASS)
+    os.chmod(script, 0o700)
+    env.update({
+        "GIT_ASKPASS": str(script),
+        "UPDATER_GIT_USERNAME": credentials.username,
+        "UPDATER_GIT_PASSWORD": credentials.token,
+    })
+    return env
