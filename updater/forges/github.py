@@ -1,0 +1,210 @@
+"""GitHub provider: pull requests through PyGithub (the only module that imports it).
+
+REST for pulls, labels, reviewers, comments; GraphQL `enablePullRequestAutoMerge` for auto-merge.
+PyGithub's own retry and request throttling are off (`retry=None`, no sleeps between requests):
+`updater.forges.retry.retry_provider` retries instead, honouring `Retry-After`, `x-ratelimit-reset`
+and the secondary-limit 403s. Every PyGithub or network exception is translated to updater's errors
+here, with the token variable and the permission needed named in auth failures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+from github.GithubObject import NotSet as _UNSET  # PyGithub's "argument not given"
+from github.PullRequest import PullRequest as GhPull
+
+from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
+from updater.forges.base import (
+    AlreadyExists,
+    AutoMergeUnavailable,
+    ForgeTarget,
+    Mergeability,
+    MergeMethod,
+    PullRequest,
+    RateLimited,
+)
+from updater.forges.retry import ProviderSettings, poll, retry_provider
+
+T = TypeVar("T")
+
+# What a token needs for everything the bot does (named in 403 messages).
+PERMISSION = "fine-grained: Pull requests + Contents read/write (classic: the repo scope)"
+
+_STATES: dict[str, Mergeability] = {
+    "clean": "clean", "has_hooks": "clean", "unstable": "clean",
+    "behind": "behind", "dirty": "conflicting",
+    "blocked": "blocked", "draft": "blocked",
+}
+
+
+class GitHubProvider:
+    name = "github"
+
+    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings) -> None:
+        self.target = target
+        self.settings = settings
+        self._client = Github(
+            auth=Auth.Token(token), base_url=target.api_url, timeout=int(max(1, settings.request_timeout)),
+            retry=None, seconds_between_requests=None, seconds_between_writes=None, lazy=True,
+            per_page=100,
+        )
+        self._repo = self._client.get_repo(target.project)  # lazy: no request until used
+        self._pulls: dict[int, GhPull] = {}  # full objects seen this run: no re-GET before editing
+
+    # -- reads ---------------------------------------------------------------------------------
+    def default_branch(self) -> str:
+        return self._call("read the repository", lambda: self._client.get_repo(self.target.project).default_branch)
+
+    def find_open(self, *, head: str) -> PullRequest | None:
+        owner = self.target.project.split("/", 1)[0]
+        pulls = self._call(f"list pull requests for {head}",
+                           lambda: list(self._repo.get_pulls(state="open", head=f"{owner}:{head}")))
+        found = [self._remember(p) for p in pulls if p.head.ref == head]
+        return min(found, key=lambda p: p.number) if found else None
+
+    def list_open(self, *, head_prefix: str) -> list[PullRequest]:
+        pulls = self._call("list open pull requests", lambda: list(self._repo.get_pulls(state="open")))
+        return sorted((self._remember(p) for p in pulls if p.head.ref.startswith(head_prefix)),
+                      key=lambda p: p.number)
+
+    def mergeability(self, pr: PullRequest) -> Mergeability:
+        def read() -> Mergeability | None:
+            fresh = self._call(f"read pull request #{pr.number}", lambda: self._fetch(pr.number))
+            if fresh.mergeable is None or fresh.mergeable_state == "unknown":
+                return None  # GitHub is still computing (a push just happened)
+            return _STATES.get(fresh.mergeable_state, "blocked")
+
+        return poll(self.settings, read) or "unknown"
+
+    # -- writes --------------------------------------------------------------------------------
+    def create(self, *, head: str, base: str, title: str, body: str, draft: bool) -> PullRequest:
+        def call() -> GhPull:
+            return self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
+
+        return self._remember(self._call(f"open a pull request from {head}", call))
+
+    def update(self, pr: PullRequest, *, title: str, body: str) -> PullRequest:
+        raw = self._raw(pr)
+        self._call(f"update pull request #{pr.number}", lambda: raw.edit(title=title, body=body))
+        return self._remember(raw)
+
+    def add_labels(self, pr: PullRequest, labels: Sequence[str]) -> None:
+        if labels:
+            self._call(f"label pull request #{pr.number}", lambda: self._raw(pr).add_to_labels(*labels))
+
+    def request_reviewers(self, pr: PullRequest, users: Sequence[str]) -> None:
+        if users:
+            self._call(f"request reviewers on #{pr.number}",
+                       lambda: self._raw(pr).create_review_request(reviewers=list(users)))
+
+    def add_assignees(self, pr: PullRequest, users: Sequence[str]) -> None:
+        if users:
+            self._call(f"assign #{pr.number}", lambda: self._raw(pr).add_to_assignees(*users))
+
+    def comment(self, pr: PullRequest, text: str) -> None:
+        self._call(f"comment on #{pr.number}", lambda: self._raw(pr).create_issue_comment(text))
+
+    def close(self, pr: PullRequest, *, comment: str) -> None:
+        self.comment(pr, comment)
+        self._call(f"close #{pr.number}", lambda: self._raw(pr).edit(state="closed"))
+
+    def enable_auto_merge(self, pr: PullRequest, *, method: MergeMethod) -> None:
+        raw = self._raw(pr)
+        try:
+            self._call(f"enable auto-merge on #{pr.number}",
+                       lambda: raw.enable_automerge(merge_method=method.upper(), expected_head_oid=pr.head_sha or _UNSET))
+        except BadInput as err:
+            text = str(err).lower()
+            if "clean status" in text:  # nothing to wait for: GitHub wants a plain merge
+                self._call(f"merge #{pr.number}", lambda: raw.merge(merge_method=method, sha=pr.head_sha or _UNSET))
+                return
+            raise AutoMergeUnavailable(
+                f"auto-merge could not be enabled on {pr.url}: {err}; allow auto-merge (and the "
+                f"{method} method) in the repository settings; the pull request stays open"
+            ) from err
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _fetch(self, number: int) -> GhPull:
+        raw = self._repo.get_pull(number)
+        raw._completeIfNeeded()  # lazy object: force the GET inside the retried call
+        self._pulls[number] = raw
+        return raw
+
+    def _raw(self, pr: PullRequest) -> GhPull:
+        return self._pulls.get(pr.number) or self._call(f"read pull request #{pr.number}", lambda: self._fetch(pr.number))
+
+    def _remember(self, raw: GhPull) -> PullRequest:
+        self._pulls[raw.number] = raw
+        state = "merged" if raw.merged else raw.state
+        return PullRequest(
+            number=raw.number, url=raw.html_url, head=raw.head.ref, base=raw.base.ref, title=raw.title,
+            body=raw.body or "", state=state, head_sha=raw.head.sha, draft=bool(raw.draft),
+        )
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        def translated() -> T:
+            try:
+                return call()
+            except GithubException as err:
+                raise self._translate(what, err) from err
+            except requests.exceptions.RequestException as err:
+                raise TransientRemoteError(f"GitHub API: {what}: {type(err).__name__}") from err
+
+        return retry_provider(self.settings, f"GitHub API: {what}", translated)
+
+    def _translate(self, what: str, err: GithubException) -> UpdaterError:
+        status, headers = err.status, {k.lower(): v for k, v in (err.headers or {}).items()}
+        detail = _message(err)
+        where = f"GitHub API ({self.target.api_url}, {self.target.project}): {what}"
+        if status in (403, 429) and (_is_rate_limit(headers, detail) or status == 429):
+            return RateLimited(f"{where}: rate limited ({detail})", retry_after=_retry_after(headers))
+        if status == 401:
+            return AuthFailed(f"{where}: the token in {self.target.token_env} was rejected (401); "
+                              "set it to a valid, unexpired token")
+        if status == 403:
+            return AuthFailed(f"{where}: forbidden (403: {detail}); the token in {self.target.token_env} "
+                              f"needs {PERMISSION}")
+        if status == 404:
+            return BadInput(f"{where}: not found (404); check --repo/--api-url, and that the token in "
+                            f"{self.target.token_env} can see the repository ({PERMISSION})")
+        if status == 422 and "already exists" in detail.lower():
+            return AlreadyExists(f"{where}: {detail}")
+        if status >= 500 or status == 408:
+            return TransientRemoteError(f"{where}: server error {status}")
+        if 400 <= status < 500:
+            return BadInput(f"{where}: refused ({status}: {detail})")
+        return RemoteError(f"{where}: unexpected answer {status}")
+
+
+def _message(err: GithubException) -> str:
+    data: Any = err.data
+    if isinstance(data, dict):
+        parts = [str(data.get("message", ""))]
+        for item in data.get("errors") or []:
+            parts.append(str(item.get("message", item)) if isinstance(item, dict) else str(item))
+        return "; ".join(p for p in parts if p) or str(err.status)
+    return err.message or str(err.status)
+
+
+def _is_rate_limit(headers: dict[str, str], detail: str) -> bool:
+    return headers.get("x-ratelimit-remaining") == "0" or "rate limit" in detail.lower() or "retry-after" in headers
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    """Seconds to wait as the forge asks: Retry-After first (secondary limits), then the reset time."""
+    if value := headers.get("retry-after"):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    if headers.get("x-ratelimit-remaining") == "0" and (reset := headers.get("x-ratelimit-reset")):
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,230 @@
+"""GitLab provider: merge requests through python-gitlab (the only module that imports it).
+
+python-gitlab's own retries are off (no `obey_rate_limit`, no `retry_transient_errors`, so a 429 or
+502 surfaces at once) and `updater.forges.retry.retry_provider` retries instead; a response hook on
+the client's session keeps the last `Retry-After` / `RateLimit-Reset` so rate-limit waits follow
+GitLab's own hint. Auto-merge is `auto_merge` (with the older `merge_when_pipeline_succeeds`) on the
+merge endpoint; GitLab chooses merge/rebase by project setting, so only `squash` maps to a flag.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabAuthenticationError, GitlabError
+from gitlab.v4.objects import ProjectMergeRequest
+
+from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
+from updater.forges.base import (
+    AlreadyExists,
+    AutoMergeUnavailable,
+    ForgeTarget,
+    Mergeability,
+    MergeMethod,
+    PullRequest,
+    RateLimited,
+)
+from updater.forges.retry import ProviderSettings, poll, retry_provider
+
+T = TypeVar("T")
+
+PERMISSION = "a token with the api scope and at least the Developer role on the project"
+
+_STATUSES: dict[str, Mergeability | None] = {
+    "mergeable": "clean", "can_be_merged": "clean",
+    "need_rebase": "behind",
+    "conflict": "conflicting", "broken_status": "conflicting", "cannot_be_merged": "conflicting",
+    "checking": None, "unchecked": None, "preparing": None, "cannot_be_merged_recheck": None,
+}
+
+
+class GitLabProvider:
+    name = "gitlab"
+
+    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings) -> None:
+        self.target = target
+        self.settings = settings
+        self._hints = threading.local()  # the last rate-limit headers seen, per thread
+        session = requests.Session()
+        session.hooks["response"].append(self._keep_hints)
+        self._client = gitlab.Gitlab(
+            target.api_url, private_token=token, timeout=settings.request_timeout,
+            retry_transient_errors=False, session=session, per_page=100,
+        )
+        # Every manager call goes through http_request: turn its rate-limit sleeping off, retry ours.
+        self._client.http_request = functools.partial(  # type: ignore[method-assign]
+            self._client.http_request, obey_rate_limit=False, retry_transient_errors=False, max_retries=0)
+        self._project = self._client.projects.get(target.project, lazy=True)  # no request yet
+        self._mrs: dict[int, ProjectMergeRequest] = {}
+
+    # -- reads ---------------------------------------------------------------------------------
+    def default_branch(self) -> str:
+        project = self._call("read the project", lambda: self._client.projects.get(self.target.project))
+        return str(project.default_branch)
+
+    def find_open(self, *, head: str) -> PullRequest | None:
+        mrs = self._call(f"list merge requests for {head}", lambda: self._project.mergerequests.list(
+            state="opened", source_branch=head, get_all=True))
+        found = [self._remember(mr) for mr in mrs if mr.source_branch == head]
+        return min(found, key=lambda p: p.number) if found else None
+
+    def list_open(self, *, head_prefix: str) -> list[PullRequest]:
+        mrs = self._call("list open merge requests",
+                         lambda: self._project.mergerequests.list(state="opened", get_all=True))
+        return sorted((self._remember(mr) for mr in mrs if mr.source_branch.startswith(head_prefix)),
+                      key=lambda p: p.number)
+
+    def mergeability(self, pr: PullRequest) -> Mergeability:
+        def read() -> Mergeability | None:
+            mr = self._call(f"read merge request !{pr.number}", lambda: self._fetch(pr.number))
+            status = getattr(mr, "detailed_merge_status", None) or mr.merge_status
+            return _STATUSES.get(status, "blocked")
+
+        return poll(self.settings, read) or "unknown"
+
+    # -- writes --------------------------------------------------------------------------------
+    def create(self, *, head: str, base: str, title: str, body: str, draft: bool) -> PullRequest:
+        data = {"source_branch": head, "target_branch": base, "description": body,
+                "title": f"Draft: {title}" if draft and not title.startswith("Draft:") else title}
+        mr = self._call(f"open a merge request from {head}", lambda: self._project.mergerequests.create(data))
+        return self._remember(mr)
+
+    def update(self, pr: PullRequest, *, title: str, body: str) -> PullRequest:
+        if pr.draft and not title.startswith("Draft:"):
+            title = f"Draft: {title}"
+        mr = self._call(f"update merge request !{pr.number}", lambda: self._project.mergerequests.update(
+            pr.number, {"title": title, "description": body}))
+        return self._remember_dict(pr, mr)
+
+    def add_labels(self, pr: PullRequest, labels: Sequence[str]) -> None:
+        if labels:
+            self._call(f"label merge request !{pr.number}", lambda: self._project.mergerequests.update(
+                pr.number, {"add_labels": ",".join(labels)}))
+
+    def request_reviewers(self, pr: PullRequest, users: Sequence[str]) -> None:
+        if users:
+            ids = self._user_ids(users)
+            self._call(f"request reviewers on !{pr.number}", lambda: self._project.mergerequests.update(
+                pr.number, {"reviewer_ids": ids}))
+
+    def add_assignees(self, pr: PullRequest, users: Sequence[str]) -> None:
+        if users:
+            ids = self._user_ids(users)
+            self._call(f"assign !{pr.number}", lambda: self._project.mergerequests.update(
+                pr.number, {"assignee_ids": ids}))
+
+    def comment(self, pr: PullRequest, text: str) -> None:
+        self._call(f"comment on !{pr.number}", lambda: self._mr(pr).notes.create({"body": text}))
+
+    def close(self, pr: PullRequest, *, comment: str) -> None:
+        self.comment(pr, comment)
+        self._call(f"close !{pr.number}", lambda: self._project.mergerequests.update(
+            pr.number, {"state_event": "close"}))
+
+    def enable_auto_merge(self, pr: PullRequest, *, method: MergeMethod) -> None:
+        path = f"/projects/{self._project.encoded_id}/merge_requests/{pr.number}/merge"
+        data: dict[str, Any] = {"auto_merge": True, "merge_when_pipeline_succeeds": True,
+                                "squash": method == "squash"}
+        if pr.head_sha:
+            data["sha"] = pr.head_sha
+        try:
+            self._call(f"enable auto-merge on !{pr.number}", lambda: self._client.http_put(path, post_data=data))
+        except BadInput as err:
+            raise AutoMergeUnavailable(
+                f"auto-merge could not be set on {pr.url}: {err}; check the project's merge settings "
+                "(and that the merge request has no conflict); the merge request stays open"
+            ) from err
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _user_ids(self, users: Sequence[str]) -> list[int]:
+        ids = []
+        for user in users:
+            found = self._call(f"look up user {user}", lambda u=user: self._client.users.list(username=u))
+            if not found:
+                raise BadInput(f"GitLab user {user!r} not found (--reviewer/--assignee)")
+            ids.append(found[0].id)
+        return ids
+
+    def _fetch(self, iid: int) -> ProjectMergeRequest:
+        mr = self._project.mergerequests.get(iid)
+        self._mrs[iid] = mr
+        return mr
+
+    def _mr(self, pr: PullRequest) -> ProjectMergeRequest:
+        return self._mrs.get(pr.number) or self._project.mergerequests.get(pr.number, lazy=True)
+
+    def _remember(self, mr: ProjectMergeRequest) -> PullRequest:
+        self._mrs[mr.iid] = mr
+        return _to_pull(mr.attributes)
+
+    def _remember_dict(self, old: PullRequest, answer: Any) -> PullRequest:
+        attributes = answer if isinstance(answer, dict) else getattr(answer, "attributes", {})
+        return _to_pull(attributes) if attributes.get("iid") else old
+
+    def _keep_hints(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._hints.headers = {k.lower(): v for k, v in response.headers.items()}
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        def translated() -> T:
+            self._hints.headers = {}
+            try:
+                return call()
+            except GitlabError as err:
+                raise self._translate(what, err) from err
+            except requests.exceptions.RequestException as err:
+                raise TransientRemoteError(f"GitLab API: {what}: {type(err).__name__}") from err
+
+        return retry_provider(self.settings, f"GitLab API: {what}", translated)
+
+    def _translate(self, what: str, err: GitlabError) -> UpdaterError:
+        status = err.response_code or 0
+        detail = str(err.error_message)
+        where = f"GitLab API ({self.target.api_url}, {self.target.project}): {what}"
+        headers: dict[str, str] = getattr(self._hints, "headers", {})
+        if status == 429:
+            return RateLimited(f"{where}: rate limited", retry_after=_retry_after(headers))
+        if status == 401 or isinstance(err, GitlabAuthenticationError):
+            return AuthFailed(f"{where}: the token in {self.target.token_env} was rejected (401); "
+                              "set it to a valid, unexpired token")
+        if status == 403:
+            return AuthFailed(f"{where}: forbidden (403: {detail}); {self.target.token_env} needs {PERMISSION}")
+        if status == 404:
+            return BadInput(f"{where}: not found (404); check --repo/--api-url, and that the token in "
+                            f"{self.target.token_env} can see the project ({PERMISSION})")
+        if status == 409 and "already exists" in detail.lower():
+            return AlreadyExists(f"{where}: {detail}")
+        if status >= 500 or status == 408 or status == 0:
+            return TransientRemoteError(f"{where}: server error {status or detail}")
+        if 400 <= status < 500:
+            return BadInput(f"{where}: refused ({status}: {detail})")
+        return RemoteError(f"{where}: unexpected answer {status}")
+
+
+def _to_pull(a: dict[str, Any]) -> PullRequest:
+    state = {"opened": "open", "merged": "merged"}.get(a.get("state", ""), "closed")
+    return PullRequest(
+        number=int(a["iid"]), url=a.get("web_url", ""), head=a.get("source_branch", ""),
+        base=a.get("target_branch", ""), title=a.get("title", ""), body=a.get("description") or "",
+        state=state, head_sha=a.get("sha"),  # type: ignore[arg-type]
+        draft=bool(a.get("draft") or a.get("work_in_progress")),
+    )
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    if value := headers.get("retry-after"):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    if reset := headers.get("ratelimit-reset"):
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
