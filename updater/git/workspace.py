@@ -150,6 +150,10 @@ class Workspace:
     def head(self) -> str:
         return self._git("rev-parse", "HEAD", action="rev-parse in")[1].strip()
 
+    def message(self, rev: str = "HEAD") -> str:
+        """The full commit message of `rev` (pull-request mode keeps its state in it)."""
+        return self._git("log", "-1", "--format=%B", rev, "--", action="git log in")[1]
+
     def config(self, key: str) -> str | None:
         """A git config value as the clone sees it (repository, global, system), or None."""
         status, out, _ = self._git("config", "--get", key, action="git config in", check=False)
