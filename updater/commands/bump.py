@@ -90,7 +90,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from updater.errors import BadInput
 
-    if not args.image and not args.target:
+    if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
+        from updater.config import apply_config
+
+        args = apply_config(args, os.environ)
+    if not args.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
     if args.repo is None:
         from updater.bump.local import run_local

@@ -1,0 +1,164 @@
+"""`.updater.yml`: parsing with line-accurate errors, target resolution, and flag precedence."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepos import make_remote
+from updater.commands import bump
+from updater.config import FLAG_DEFAULTS, SETTINGS, apply_config, parse_config, resolve_target
+from updater.errors import BadInput
+
+CONFIG = """\
+version: 1
+promotion: [dev, staging, production]
+defaults:
+  mode: pr
+  labels: [deploy]
+  pr-branch: "updater/{app}-{environment}"
+apps:
+  api:
+    image: ghcr.io/acme/api
+    reviewers: [alice]
+    environments:
+      production:              # written out of order on purpose
+        paths: ["apps/api/overlays/production/**"]
+        labels: [deploy, production]
+        merge-method: merge
+      staging:
+        paths: ["apps/api/overlays/staging/**"]
+        auto-merge: true
+        title: "Deploy {app} to {environment}"
+  web:
+    environments:
+      dev:
+        paths: [apps/web/dev.yaml]
+        mode: push
+        branch: main
+"""
+
+
+def bump_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bump.configure(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_target_merges_defaults_app_and_environment() -> None:
+    target = parse_config(CONFIG).target("api/staging")
+    assert (target.app, target.environment, target.image) == ("api", "staging", "ghcr.io/acme/api")
+    assert dict(target.settings) == {
+        "mode": "pr", "labels": ["deploy"], "pr-branch": "updater/api-staging", "reviewers": ["alice"],
+        "paths": ["apps/api/overlays/staging/**"], "auto-merge": True, "title": "Deploy api to staging",
+    }
+
+
+def test_app_alone_means_its_first_environment_in_promotion_order() -> None:
+    config = parse_config(CONFIG)
+    assert config.target("api").name == "api/staging"
+    assert config.target_names() == ("api/staging", "api/production", "web/dev")
+
+
+def test_config_fills_unset_flags_and_explicit_flags_win() -> None:
+    args = bump_args("--image", "ghcr.io/acme/api:1.4.2", "--target", "api/production", "--label", "hotfix",
+                     "--auto-merge")
+    resolved = resolve_target(CONFIG, "api/production", args)
+    assert resolved.label == ["hotfix"]  # the flag wins (lists replace)
+    assert resolved.auto_merge is True  # the flag
+    assert resolved.merge_method == "merge"  # config over the CLI default
+    assert resolved.path == ["apps/api/overlays/production/**"]
+    assert resolved.reviewer == ["alice"] and resolved.mode == "pr"
+    assert resolved.pr_branch == "updater/api-production"
+    assert args.path == []  # the input is not modified
+
+
+def test_an_image_other_than_the_targets_is_bad_input() -> None:
+    args = bump_args("--image", "ghcr.io/acme/web:2", "--target", "api/staging")
+    with pytest.raises(BadInput, match=r"--image 'ghcr.io/acme/web:2' is not the image of target api/staging"):
+        resolve_target(CONFIG, "api/staging", args)
+
+
+def test_unknown_target_lists_the_known_ones() -> None:
+    with pytest.raises(BadInput, match=r"--target 'api/qa' is not in .updater.yml \(targets: api/staging, "
+                                       r"api/production, web/dev\)"):
+        parse_config(CONFIG).target("api/qa")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (CONFIG.replace("merge-method: merge", "merge-method: fast"),
+     ".updater.yml:15: apps.api.environments.production.merge-method: 'fast' is not one of ['merge', 'squash', 'rebase']"),
+    (CONFIG.replace("auto-merge: true", "auto-merge: yes"),
+     ".updater.yml:18: apps.api.environments.staging.auto-merge: 'yes' is not of type 'boolean'"),
+    (CONFIG.replace("    reviewers: [alice]", "    reviewer: [alice]"),
+     ".updater.yml:10: apps.api.reviewer: unknown key (known keys: assignees, auto-merge, body, branch, draft, environments, "
+     "image, labels, merge-method, message, mode, paths, pr-branch, reviewers, title)"),
+    (CONFIG.replace("version: 1", "version: 2"), ".updater.yml:1: version: 1 was expected"),
+    (CONFIG.replace("      dev:\n", "      qa:\n"),
+     ".updater.yml:22: apps.web.environments.qa: environment 'qa' is not in promotion (dev, staging, production); add it there"),
+    (CONFIG.replace("        paths: [apps/web/dev.yaml]\n", "        paths: apps/web/dev.yaml\n"),
+     ".updater.yml:23: apps.web.environments.dev.paths: 'apps/web/dev.yaml' is not of type 'array'"),
+    ("apps:\n  api: {}\n", ".updater.yml:2: apps.api: 'environments' is missing"),
+    ("apps:\n  api:\n    environments: {a: {}}\n  api:\n    environments: {b: {}}\n", ".updater.yml:4: apps.api: duplicate key"),
+    ("apps: [\n", ".updater.yml:2: not valid YAML:"),
+    ("", ".updater.yml:1: expected one YAML document, found 0"),
+])
+def test_invalid_config_names_file_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_config(text)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_several_problems_report_the_first_by_line_and_count_the_rest() -> None:
+    text = "apps:\n  api:\n    mode: fast\n    environments:\n      dev: {draft: 1}\n"
+    with pytest.raises(BadInput, match=r"^.updater.yml:3: apps.api.mode: 'fast' is not one of \['push', 'pr'\] "
+                                       r"\(and 1 more problem\)$"):
+        parse_config(text)
+
+
+def test_flag_defaults_known_to_the_config_match_the_bump_parser() -> None:
+    defaults = vars(bump_args())
+    for dest in SETTINGS.values():
+        expected = FLAG_DEFAULTS.get(dest)
+        assert defaults[dest] == expected or (expected is None and defaults[dest] in (None, False, [])), dest
+
+
+def test_local_mode_reads_the_trees_config_only_with_a_target(tmp_path: Path) -> None:
+    (tmp_path / ".updater.yml").write_text(CONFIG)
+    plain = bump_args("--image", "ghcr.io/acme/web:2", "--dir", str(tmp_path))
+    assert apply_config(plain, {}) is plain
+    resolved = apply_config(bump_args("--image", "ghcr.io/acme/web:2", "--dir", str(tmp_path), "--target", "web"), {})
+    assert (resolved.target, resolved.mode, resolved.branch, resolved.path) == ("web/dev", "push", "main",
+                                                                                 ["apps/web/dev.yaml"])
+
+
+def test_explicit_config_file_and_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "team.yml").write_text(CONFIG)
+    resolved = apply_config(bump_args("--image", "ghcr.io/acme/api:1", "--config", str(tmp_path / "team.yml"),
+                                      "--target", "api/staging", "--repo", "https://example.test/acme/gitops"), {})
+    assert resolved.auto_merge is True
+    with pytest.raises(BadInput, match="cannot read config file nope.yml"):
+        apply_config(bump_args("--image", "a:1", "--config", "nope.yml", "--target", "api"), {})
+    with pytest.raises(BadInput, match="no .updater.yml in"):
+        apply_config(bump_args("--image", "a:1", "--dir", str(tmp_path), "--target", "api"), {})
+    with pytest.raises(BadInput, match="--config is only used with --target"):
+        apply_config(bump_args("--image", "a:1", "--config", str(tmp_path / "team.yml")), {})
+
+
+def test_repo_mode_reads_the_config_from_the_remote_before_choosing_a_mode(tmp_path: Path) -> None:
+    bare = make_remote(tmp_path, {".updater.yml": CONFIG, "apps/web/dev.yaml": "image: ghcr.io/acme/web:1\n"})
+    args = bump_args("--image", "ghcr.io/acme/web:2", "--target", "web", "--repo", bare.as_uri())
+    resolved = apply_config(args, {})
+    assert (resolved.mode, resolved.branch, resolved.path) == ("push", "main", ["apps/web/dev.yaml"])
+    empty = make_remote(tmp_path, {"x.yaml": "a: 1\n"}, name="empty.git")
+    with pytest.raises(BadInput, match=r"needs a config file: no .updater.yml in file://"):
+        apply_config(bump_args("--image", "a:1", "--target", "web", "--repo", empty.as_uri()), {})
+
+
+def test_resolve_target_reads_a_clones_file(tmp_path: Path) -> None:
+    (tmp_path / ".updater.yml").write_text(CONFIG.replace("merge-method: merge", "merge-method: nope"))
+    with pytest.raises(BadInput, match=r"^.updater.yml:15: "):
+        resolve_target(tmp_path / ".updater.yml", "api/production", bump_args("--image", "ghcr.io/acme/api:1"))
