@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
         from updater.config import apply_config
+    import os
+
 
         args = apply_config(args, os.environ)
     if not args.image:
