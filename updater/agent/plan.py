@@ -1,0 +1,96 @@
+"""The sync plan: which desired objects need applying and why, and which objects to prune. Pure.
+
+Cheap by design, so a steady-state sync costs one list call per kind and nothing per object:
+- `missing`: not among the app's live objects (first apply, or deleted by hand);
+- `changed`: the live object's `updater.dev/desired-hash` differs from the new manifest's, i.e. the
+  repository changed it since the last apply;
+- `drifted`: same hash, but a field we declare no longer has our value on the live object (a manual
+  edit). Applied only with self-heal; always reported.
+Only these objects are sent to the API (dry-run for diffs, or apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from updater.agent.diff import covers
+from updater.agent.inventory import Inventory, PruneSelection, namespace_allowed, select_prune
+from updater.agent.objects import HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_order, key_of
+from updater.errors import PolicyRefused
+
+
+class NamespaceRefused(PolicyRefused):
+    """The render declares objects outside the app's allowed namespaces; nothing is applied."""
+
+
+@dataclass(frozen=True)
+class Step:
+    key: ObjectKey
+    obj: Obj  # the marked manifest to apply
+    reason: str  # "missing", "changed" or "drifted"
+    live: Obj | None
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    steps: tuple[Step, ...]  # in apply order
+    prune: PruneSelection
+    unchanged: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def drifted(self) -> tuple[ObjectKey, ...]:
+        return tuple(step.key for step in self.steps if step.reason == "drifted")
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.steps and not self.prune.delete
+
+
+def check_namespaces(desired: list[Obj], allowed: Collection[str]) -> None:
+    outside = [key for key in map(key_of, desired) if not namespace_allowed(key, allowed)]
+    if outside:
+        raise NamespaceRefused(
+            f"{outside[0]} is outside the allowed namespaces ({', '.join(sorted(allowed))})"
+            + (f" and {len(outside) - 1} more" if len(outside) > 1 else "")
+            + ": move it or add its namespace to allowed_namespaces"
+        )
+
+
+def step_reason(desired: Obj, live: Obj | None) -> str | None:
+    if live is None:
+        return "missing"
+    if annotations(live).get(HASH_ANNOTATION) != annotations(desired).get(HASH_ANNOTATION):
+        return "changed"
+    if not covers(desired, live):
+        return "drifted"
+    return None
+
+
+def make_plan(
+    desired: list[Obj],
+    live: Mapping[ObjectKey, Obj],
+    previous: Inventory | None,
+    *,
+    app: str,
+    prune: bool,
+    allow_empty_prune: bool = False,
+    allowed_namespaces: Collection[str] = (),
+) -> SyncPlan:
+    """`desired` are marked manifests (see `objects.mark`); `live` the app's listed objects."""
+    check_namespaces(desired, allowed_namespaces)
+    steps = []
+    for obj in apply_order(desired):
+        key = key_of(obj)
+        reason = step_reason(obj, live.get(key))
+        if reason:
+            steps.append(Step(key, obj, reason, live.get(key)))
+    notes: list[str] = []
+    selection = PruneSelection(())
+    if prune and (desired or allow_empty_prune):
+        selection = select_prune(previous, [key_of(o) for o in desired], live, app=app,
+                                 allowed_namespaces=allowed_namespaces)
+    elif prune and previous is not None and previous.keys:
+        notes.append("the render is empty: nothing pruned (set allow_empty_prune to allow it)")
+    return SyncPlan(tuple(steps), selection, len(desired) - len(steps), (*notes, *selection.notes))

@@ -1,0 +1,123 @@
+"""Render an app's path in a checkout into the list of objects to apply.
+
+A directory with a kustomization is built by kustomize (subprocess, via `updater.kustomize`); any other
+directory is read recursively (`*.yaml`, `*.yml`, `*.json`; hidden directories skipped), and a
+subdirectory holding a kustomization is built as one unit. YAML documents that are not Kubernetes
+objects (CI files, Helm values, notes) are ignored with a note. Any error fails the whole render:
+nothing is applied from a half-rendered tree. Reads files and runs kustomize; never talks to a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from updater import kustomize
+from updater.agent import yamldocs
+from updater.agent.objects import Obj, ObjectKey, is_kubernetes_object, key_of
+from updater.errors import ValidationFailed
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class RenderError(ValidationFailed):
+    """The app's path does not render; its sync stops and nothing is applied or pruned."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    objects: tuple[Obj, ...]
+    notes: tuple[str, ...] = ()  # documents ignored, and why
+
+
+def parse_documents(text: str | bytes, *, source: str) -> Rendered:
+    """The Kubernetes objects in a multi-document YAML text (`kind: List` expanded)."""
+    try:
+        documents = yamldocs.load_all(text)
+    except yamldocs.YAMLError as err:
+        reason = " ".join(str(err).split())
+        raise RenderError(f"{source}: not valid YAML: {reason}") from err
+    objects: list[Obj] = []
+    notes: list[str] = []
+    for index, doc in enumerate(documents, start=1):
+        if doc is None:
+            continue
+        if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+            items = doc["items"]
+        else:
+            items = [doc]
+        for item in items:
+            if is_kubernetes_object(item):
+                objects.append(item)
+            else:
+                notes.append(f"{source}: document {index} ignored: not a Kubernetes object "
+                             "(needs apiVersion, kind and metadata.name)")
+    return Rendered(tuple(objects), tuple(notes))
+
+
+def merge(parts: Iterable[Rendered]) -> Rendered:
+    """All parts together; the same object declared twice is an error (which one would win?)."""
+    objects: list[Obj] = []
+    notes: list[str] = []
+    seen: dict[ObjectKey, int] = {}
+    for part in parts:
+        for obj in part.objects:
+            key = key_of(obj)
+            if key in seen:
+                raise RenderError(f"{key} is declared twice: keep one definition")
+            seen[key] = len(objects)
+            objects.append(obj)
+        notes.extend(part.notes)
+    return Rendered(tuple(objects), tuple(notes))
+
+
+def resolve_path(root: Path, path: str) -> Path:
+    """`path` inside the checkout `root`, refusing anything that escapes it (`..`, absolute, symlinks)."""
+    base = root.resolve()
+    target = (base / path).resolve()
+    if target != base and base not in target.parents:
+        raise RenderError(f"path {path!r} leaves the repository: give a path inside it")
+    if not target.exists():
+        raise RenderError(f"path {path!r} does not exist in the repository")
+    return target
+
+
+def render_tree(root: Path, path: str) -> Rendered:
+    """Every object under `path` of the checkout at `root`, in file order."""
+    target = resolve_path(root, path)
+    if target.is_file():
+        return parse_documents(target.read_bytes(), source=_rel(root, target))
+    return merge(_render_dir(root, target))
+
+
+def _render_dir(root: Path, directory: Path) -> Iterable[Rendered]:
+    if kustomize.is_kustomization_dir(directory):
+        yield _build(root, directory)
+        return
+    for current, dirs, files in os.walk(directory):
+        here = Path(current)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for sub in [d for d in dirs if kustomize.is_kustomization_dir(here / d)]:
+            dirs.remove(sub)
+            yield _build(root, here / sub)
+        for name in sorted(files):
+            if name.endswith(_SUFFIXES) and not name.startswith("."):
+                yield parse_documents((here / name).read_bytes(), source=_rel(root, here / name))
+
+
+def _build(root: Path, directory: Path) -> Rendered:
+    source = f"{_rel(root, directory)} (kustomize)"
+    try:
+        text = kustomize.build(directory)
+    except kustomize.RenderFailed as err:
+        raise RenderError(f"{source}: {err}") from err
+    return parse_documents(text, source=source)
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve())) or "."
+    except ValueError:
+        return str(path)

@@ -1,0 +1,186 @@
+"""The agent's settings, built once from flags and an optional `agent.yml`, then passed down frozen.
+
+Precedence: flags, then the config file, then the defaults below (each with its reason). Nothing
+else in the agent reads flags, files or `os.environ`. Pure apart from reading the config file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from updater.agent import yamldocs
+from updater.errors import BadInput
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a label value and part of a ConfigMap name
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    name: str
+    repo: str
+    branch: str = "main"
+    path: str = "."
+    namespace: str | None = None  # for namespaced objects that name none (None: the context's)
+    prune: bool = False  # deleting is opt-in: a wrong path must not empty a cluster
+    self_heal: bool = False  # drift is always reported; undone only when asked
+    interval: float = 30.0  # seconds between polls; a webhook syncs at once
+    allowed_namespaces: tuple[str, ...] = ()  # empty: any namespace
+    allow_empty_prune: bool = False  # an empty render is more often a mistake than a wish
+    token_env: str | None = None  # variable holding the git token (None: anonymous)
+
+
+@dataclass(frozen=True)
+class StatusSettings:
+    """Where to post "deployed to <cluster>: healthy" commit statuses (off when provider is None)."""
+
+    provider: str | None = None  # "github" or "gitlab"
+    api_url: str | None = None  # e.g. https://api.github.com, https://gitlab.com/api/v4
+    token_env: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    apps: tuple[AppSettings, ...]
+    cluster: str = "default"  # the name in commit statuses, events and metrics
+    namespace: str = "updater-system"  # where inventories, events and the Lease live
+    kubeconfig: Path | None = None
+    context: str | None = None
+    listen: str | None = None  # host:port for /metrics, /healthz, /webhook (None: no server)
+    once: bool = False
+    dry_run: bool = False
+    cache_dir: Path = Path(".updater-agent-cache")
+    leader_elect: bool = False  # only needed when more than one replica may run
+    identity: str = "updater-agent"
+    lease_seconds: float = 15.0  # a dead leader is replaced after this long
+    webhook_secret_env: str | None = None
+    status: StatusSettings = field(default_factory=StatusSettings)
+
+
+def parse_duration(text: str | float | int, *, source: str) -> float:
+    """Seconds from `30`, `30s`, `5m`, `1h`, `1m30s`; must be positive."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text).strip())
+        if not match or not any(match.groups()):
+            try:
+                seconds = float(str(text))
+            except ValueError:
+                raise BadInput(f"{source}: {text!r} is not a duration: use e.g. 30s, 5m or 1h") from None
+        else:
+            h, m, s = (float(g) if g else 0.0 for g in match.groups())
+            seconds = h * 3600 + m * 60 + s
+    if seconds <= 0:
+        raise BadInput(f"{source}: the interval must be positive, got {text!r}")
+    return seconds
+
+
+def app_name_for(path: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[-63:].strip("-")
+    return slug or "root"
+
+
+def check_name(name: str, *, source: str) -> str:
+    if not _NAME.match(name):
+        raise BadInput(f"{source}: app name {name!r} must be lowercase letters, digits and '-' (max 63)")
+    return name
+
+
+_APP_KEYS = {f.name for f in fields(AppSettings)}
+
+
+def app_from_mapping(raw: Any, *, source: str, defaults: Mapping[str, Any]) -> AppSettings:
+    if not isinstance(raw, dict):
+        raise BadInput(f"{source}: each app must be a mapping with at least repo and path")
+    unknown = sorted(set(raw) - _APP_KEYS)
+    if unknown:
+        raise BadInput(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_APP_KEYS))})")
+    values = {**defaults, **raw}
+    if not values.get("repo"):
+        raise BadInput(f"{source}: repo is required")
+    path = str(values.get("path") or ".")
+    values["path"] = path
+    values["name"] = check_name(str(values.get("name") or app_name_for(path)), source=source)
+    values["interval"] = parse_duration(values.get("interval", 30.0), source=f"{source}: interval")
+    allowed = values.get("allowed_namespaces") or ()
+    if isinstance(allowed, str) or not all(isinstance(n, str) for n in allowed):
+        raise BadInput(f"{source}: allowed_namespaces must be a list of names")
+    values["allowed_namespaces"] = tuple(allowed)
+    for flag in ("prune", "self_heal", "allow_empty_prune"):
+        if not isinstance(values.get(flag, False), bool):
+            raise BadInput(f"{source}: {flag} must be true or false")
+    return AppSettings(**values)
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = yamldocs.load(path.read_text())
+    except OSError as err:
+        raise BadInput(f"--config {path}: cannot read it ({err.strerror})") from err
+    except yamldocs.YAMLError as err:
+        raise BadInput(f"--config {path}: not valid YAML: {' '.join(str(err).split())}") from err
+    if not isinstance(raw, dict) or not isinstance(raw.get("apps"), list) or not raw["apps"]:
+        raise BadInput(f"--config {path}: expected a mapping with a non-empty `apps:` list")
+    return raw
+
+
+def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None, config_name: str = "") -> AgentSettings:
+    """Flags (None when not given) over the config file over defaults."""
+    overrides = {k: flags[k] for k in ("prune", "self_heal", "allow_empty_prune") if flags.get(k)}
+    if flags.get("interval") is not None:
+        overrides["interval"] = flags["interval"]
+    if flags.get("allowed_namespaces"):
+        overrides["allowed_namespaces"] = tuple(flags["allowed_namespaces"])
+    apps: list[AppSettings] = []
+    if config is not None:
+        for index, raw in enumerate(config["apps"]):
+            source = f"--config {config_name}: apps[{index}]"
+            app = app_from_mapping(raw, source=source, defaults={})
+            apps.append(replace(app, **{k: (parse_duration(v, source="--interval") if k == "interval" else v)
+                                        for k, v in overrides.items()}))
+    if flags.get("repo"):
+        raw = {"repo": flags["repo"], "branch": flags.get("branch") or "main", "path": flags.get("path") or ".",
+               "name": flags.get("name"), "namespace": flags.get("target_namespace"),
+               "token_env": flags.get("token_env"), **overrides}
+        apps.append(app_from_mapping({k: v for k, v in raw.items() if v is not None}, source="flags", defaults={}))
+    if not apps:
+        raise BadInput("--repo URL (with --path) or --config FILE is required: nothing to follow")
+    names = [app.name for app in apps]
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise BadInput(f"app name {duplicate!r} is used twice: give each app a distinct name")
+    top = dict(config or {})
+    status = StatusSettings(
+        provider=flags.get("status_provider") or (top.get("status") or {}).get("provider"),
+        api_url=flags.get("status_api") or (top.get("status") or {}).get("api_url"),
+        token_env=flags.get("status_token_env") or (top.get("status") or {}).get("token_env"),
+    )
+    if status.provider not in (None, "github", "gitlab"):
+        raise BadInput(f"status provider {status.provider!r}: use github or gitlab")
+
+    def pick(name: str, default: Any) -> Any:
+        value = flags.get(name)
+        return value if value is not None else top.get(name, default)
+
+    kubeconfig = pick("kubeconfig", None)
+    return AgentSettings(
+        apps=tuple(apps),
+        cluster=str(pick("cluster", "default")),
+        namespace=str(pick("namespace", "updater-system")),
+        kubeconfig=Path(kubeconfig) if kubeconfig else None,
+        context=pick("context", None),
+        listen=pick("listen", None),
+        once=bool(flags.get("once")),
+        dry_run=bool(flags.get("dry_run")),
+        cache_dir=Path(pick("cache_dir", ".updater-agent-cache")),
+        leader_elect=bool(pick("leader_elect", False)),
+        identity=str(pick("identity", "updater-agent")),
+        lease_seconds=parse_duration(pick("lease_duration", 15.0), source="--lease-duration"),
+        webhook_secret_env=pick("webhook_secret_env", None),
+        status=status,
+    )

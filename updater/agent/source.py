@@ -1,0 +1,76 @@
+"""Follow one branch of a git repository: ask for its tip cheaply, fetch only when it moved.
+
+`tip()` is one `git ls-remote` (no objects transferred); `checkout(sha)` fetches that branch at depth 1
+into a cache directory and checks it out detached, and does nothing when `sha` is already checked out.
+A token is sent as an HTTP header through git's environment (`GIT_CONFIG_*`), so it never lands in
+`.git/config`, a URL, or an error message. The only module of the agent that runs git.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from updater.errors import AuthFailed, BadInput, TransientRemoteError
+from updater.proc import CommandFailed, run
+from updater.secrets import mask, register_secret
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_AUTH_HINTS = ("authentication failed", "could not read username", "403", "401", "permission denied")
+
+
+class Source:
+    def __init__(self, repo: str, branch: str, *, cache_dir: Path, token: str | None = None,
+                 user: str = "x-access-token", timeout: float = 120.0) -> None:
+        self.repo = repo
+        self.branch = branch
+        self.timeout = timeout
+        self.workdir = cache_dir / hashlib.sha256(f"{repo}#{branch}".encode()).hexdigest()[:16]
+        self.checked_out: str | None = None
+        self._env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "GCM_INTERACTIVE": "never"}
+        if token:
+            register_secret(token)
+            basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+            register_secret(basic)
+            self._env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+                              "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"})
+
+    def tip(self) -> str:
+        """The commit the branch points at on the remote."""
+        out = self._git("ls-remote", "--exit-code", self.repo, f"refs/heads/{self.branch}", cwd=None,
+                        missing_ok=True)
+        sha = out.split()[0] if out.strip() else ""
+        if not _SHA.match(sha):
+            raise BadInput(f"branch {self.branch!r} not found in {mask(self.repo)}: check --branch")
+        return sha
+
+    def checkout(self, sha: str) -> Path:
+        """The working tree of the branch at `sha` (or at its newer tip if it moved meanwhile)."""
+        if self.checked_out == sha and self.workdir.is_dir():
+            return self.workdir
+        if not (self.workdir / ".git").is_dir():
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            self._git("init", "-q", cwd=self.workdir)
+        self._git("fetch", "-q", "--depth", "1", "--no-tags", self.repo,
+                  f"+refs/heads/{self.branch}:refs/updater/tip", cwd=self.workdir)
+        self._git("checkout", "-q", "--force", "--detach", "refs/updater/tip", cwd=self.workdir)
+        self._git("clean", "-q", "-f", "-d", "-x", cwd=self.workdir)
+        self.checked_out = self._git("rev-parse", "HEAD", cwd=self.workdir).strip()
+        return self.workdir
+
+    def _git(self, *args: str, cwd: Path | None, missing_ok: bool = False) -> str:
+        try:
+            return run(["git", *args], cwd=cwd, env=self._env, timeout=self.timeout).out
+        except CommandFailed as err:
+            if missing_ok and err.result is not None and err.result.returncode == 2:
+                return ""  # ls-remote --exit-code: the ref does not exist
+            text = str(err).lower()
+            where = mask(self.repo)
+            if any(hint in text for hint in _AUTH_HINTS):
+                raise AuthFailed(f"git {args[0]} {where}: access denied: check the token "
+                                 "(--token-env) and that it may read the repository") from err
+            if "does not appear to be a git repository" in text or "not found" in text:
+                raise BadInput(f"git {args[0]} {where}: no repository there: check --repo") from err
+            raise TransientRemoteError(f"git {args[0]} {where} failed: {err}") from err

@@ -1,0 +1,134 @@
+"""`updater agent`: the flags, and the start of the pull-side agent (`updater.agent.loop`).
+
+Builds the settings once (flags over `--config` over defaults), the Kubernetes client, the commit
+status posters and the optional HTTP server, then runs one pass (`--once`, `--dry-run`) or the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "keep a cluster equal to a branch of a manifest repository (render, diff, apply, prune, heal)"
+DESCRIPTION = """\
+Follow a branch: poll its tip with `git ls-remote` (fetch only when it moved), render the path (plain
+YAML recursively, or Kustomize), and server-side apply what differs with field manager `updater`.
+Objects removed from git are pruned with --prune (only those this app applied and labelled
+updater.dev/app=<name>). Manual edits (drift) are always reported and undone with --self-heal.
+Rollback is a `git revert` on the branch.
+
+examples:
+  updater agent --repo https://github.com/acme/gitops --path clusters/prod --prune --self-heal
+  updater agent --repo URL --path clusters/prod --once --dry-run   # CI check: exit 8 when out of sync
+  updater agent --config agent.yml --listen 0.0.0.0:8080 --leader-elect
+  GITHUB_TOKEN=... updater agent --repo URL --path apps --token-env GITHUB_TOKEN \\
+      --status-provider github --status-api https://api.github.com --cluster prod
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    app = parser.add_argument_group("what to follow (one app; several with --config)")
+    app.add_argument("--repo", metavar="URL", help="manifest repository (https, file:// or a path)")
+    app.add_argument("--branch", metavar="NAME", help="branch to follow (default: main)")
+    app.add_argument("--path", metavar="DIR", help="directory (or file) in the repository to apply (default: .)")
+    app.add_argument("--name", metavar="APP", help="app name: ownership label and inventory (default: from --path)")
+    app.add_argument("--target-namespace", metavar="NS",
+                     help="namespace for namespaced objects that name none (default: the context's)")
+    app.add_argument("--token-env", metavar="VAR", help="environment variable holding the git token")
+    app.add_argument("--config", metavar="FILE", help="agent.yml declaring several apps (see README)")
+
+    sync = parser.add_argument_group("sync")
+    sync.add_argument("--interval", metavar="DURATION", help="poll interval, e.g. 30s, 5m (default: 30s)")
+    sync.add_argument("--prune", action="store_true", default=None,
+                      help="delete objects this app applied that are no longer in git")
+    sync.add_argument("--allow-empty-prune", action="store_true", default=None,
+                      help="let an empty render prune everything (refused by default)")
+    sync.add_argument("--self-heal", action="store_true", default=None,
+                      help="undo manual edits of fields declared in git (always reported)")
+    sync.add_argument("--allowed-namespace", dest="allowed_namespaces", action="append", metavar="NS",
+                      help="refuse objects outside these namespaces (repeatable; default: any)")
+    sync.add_argument("--once", action="store_true", help="one pass over every app, then exit")
+    sync.add_argument("--dry-run", action="store_true",
+                      help="print a diff per object that would change; exit 8 when out of sync (implies --once)")
+
+    cluster = parser.add_argument_group("cluster")
+    cluster.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)")
+    cluster.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current)")
+    cluster.add_argument("--namespace", metavar="NS", help="the agent's namespace: inventories, events, Lease "
+                                                           "(default: updater-system)")
+    cluster.add_argument("--cluster", metavar="NAME", help="cluster name in statuses and metrics (default: default)")
+    cluster.add_argument("--leader-elect", action="store_true", default=None,
+                         help="hold a coordination.k8s.io Lease; only the leader syncs")
+    cluster.add_argument("--identity", metavar="ID", help="this replica's name in the Lease (default: hostname)")
+
+    report = parser.add_argument_group("reporting")
+    report.add_argument("--listen", metavar="HOST:PORT", help="serve /metrics, /healthz and /webhook")
+    report.add_argument("--webhook-secret-env", metavar="VAR",
+                        help="variable holding the webhook secret (GitHub HMAC / GitLab token)")
+    report.add_argument("--status-provider", choices=("github", "gitlab"),
+                        help="post commit statuses 'deployed to <cluster>: healthy' on this forge")
+    report.add_argument("--status-api", metavar="URL", help="forge API base URL for commit statuses")
+    report.add_argument("--status-token-env", metavar="VAR", help="variable holding the forge token")
+    report.add_argument("--cache-dir", metavar="DIR", help="where checkouts are kept (default: .updater-agent-cache)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import socket
+    import threading
+    import time
+    from pathlib import Path
+
+    from updater.agent.client import KubeClient, load_config
+    from updater.agent.leader import LeaderElector
+    from updater.agent.loop import Agent
+    from updater.agent.report import commit_statuses
+    from updater.agent.server import AgentServer
+    from updater.agent.settings import build_settings, load_config_file, parse_duration
+    from updater.errors import BadInput
+    from updater.secrets import register_secret
+
+    flags = dict(vars(args))
+    flags["once"] = args.once or args.dry_run
+    if args.interval is not None:
+        flags["interval"] = parse_duration(args.interval, source="--interval")
+    if args.identity is None:
+        flags["identity"] = socket.gethostname()
+    config = load_config_file(Path(args.config)) if args.config else None
+    settings = build_settings(flags, config=config, config_name=args.config or "")
+    env = dict(os.environ)
+    for app in settings.apps:
+        if app.token_env and not env.get(app.token_env):
+            raise BadInput(f"app {app.name}: token variable {app.token_env} is empty or not set")
+        register_secret(env.get(app.token_env or ""))
+    status_token = env.get(settings.status.token_env or "") or None
+    register_secret(status_token)
+    client = KubeClient(load_config(kubeconfig=settings.kubeconfig, context=settings.context, env=env))
+    statuses = {app.name: commit_statuses(settings.status.provider, settings.status.api_url, app.repo, status_token)
+                for app in settings.apps}
+    agent = Agent(settings, client, env=env, statuses=statuses)
+    if settings.once:
+        return agent.run_once()
+
+    secret = env.get(settings.webhook_secret_env or "") or None
+    register_secret(secret)
+    if settings.webhook_secret_env and not secret:
+        raise BadInput(f"--webhook-secret-env: {settings.webhook_secret_env} is empty or not set")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), agent.wake.set()))
+    server = None
+    if settings.listen:
+        slowest = max(app.interval for app in settings.apps)
+        server = AgentServer(settings.listen, agent.metrics, on_webhook=agent.wake.set, webhook_secret=secret,
+                             healthy=lambda: time.monotonic() - agent.last_round < 3 * slowest + 60)
+        server.start()
+    elector = None
+    if settings.leader_elect:
+        elector = LeaderElector(client, namespace=settings.namespace, identity=settings.identity,
+                                lease_seconds=settings.lease_seconds)
+    try:
+        agent.run(stop, elector)
+    finally:
+        if server:
+            server.stop()
+    return 0
