@@ -88,12 +88,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from updater.errors import BadInput
 
     if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
         from updater.config import apply_config
-    import os
-
 
         args = apply_config(args, os.environ)
     if not args.image:
