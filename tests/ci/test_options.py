@@ -58,6 +58,6 @@ def test_every_option_flag_is_accepted_by_the_bump_parser() -> None:
     bump.configure(parser)
     values = {o.name: ("true" if o.kind == "bool" else "squash" if o.name == "merge-method"
                        else "pr" if o.name == "mode" else "github" if o.name == "provider"
-                       else "5" if o.name in ("retries", "retry-timeout") else "x") for o in OPTIONS}
+                       else "5" if o.name.startswith("retr") else "x") for o in OPTIONS}
     args = parser.parse_args(to_argv(values))
     assert args.image == ["x"] and args.auto_merge and args.retries == 5 and args.path == ["x"]

@@ -44,6 +44,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("committer", "--committer", "value", "committer, 'Name <email>'"),
     Option("retries", "--retries", "value", "attempts at most for push races and transient failures"),
     Option("retry-timeout", "--retry-timeout", "value", "give up retrying after this many seconds"),
+    Option("retry-wait", "--retry-wait", "value", "first backoff step in seconds (doubled per attempt)"),
+    Option("retry-wait-max", "--retry-wait-max", "value", "cap in seconds on any single wait between attempts"),
     Option("provider", "--provider", "value", "github or gitlab, when the URL does not tell"),
     Option("api-url", "--api-url", "value", "forge API base URL (GitHub Enterprise, self-managed GitLab)"),
     Option("pr-branch", "--pr-branch", "value", "pull request branch name template"),
