@@ -82,9 +82,16 @@ def parse_documents(text: str) -> list[YamlNode]:
     try:
         roots = [node for node in yaml.compose_all(text) if node is not None]
     except YAMLError as err:
-        raise YamlSyntaxError(" ".join(str(err).split())) from err
+        raise YamlSyntaxError(_describe(err)) from err
     memo: dict[int, YamlNode] = {}
     return [_convert(node, text, memo) for node in roots]
+
+
+def _describe(err: YAMLError) -> str:
+    """`line L, column C: problem` rather than ruamel's multi-line report."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or getattr(err, "context", None) or type(err).__name__
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else str(problem)
 
 
 def _convert(node: Node, text: str, memo: dict[int, YamlNode]) -> YamlNode:
