@@ -54,6 +54,7 @@ class PullRequest:
     state: Literal["open", "closed", "merged"]
     head_sha: str | None = None
     draft: bool = False
+    labels: tuple[str, ...] = ()
 
 
 class RateLimited(TransientRemoteError):

@@ -140,10 +140,11 @@ class GitHubProvider:
 
     def _remember(self, raw: GhPull) -> PullRequest:
         self._pulls[raw.number] = raw
-        state = "merged" if raw.merged else raw.state
+        state = "merged" if raw.merged_at else raw.state  # merged_at is in list answers; merged is not
         return PullRequest(
             number=raw.number, url=raw.html_url, head=raw.head.ref, base=raw.base.ref, title=raw.title,
             body=raw.body or "", state=state, head_sha=raw.head.sha, draft=bool(raw.draft),
+            labels=tuple(label.name for label in raw.labels),
         )
 
     def _call(self, what: str, call: Callable[[], T]) -> T:

@@ -213,6 +213,7 @@ def _to_pull(a: dict[str, Any]) -> PullRequest:
         base=a.get("target_branch", ""), title=a.get("title", ""), body=a.get("description") or "",
         state=state, head_sha=a.get("sha"),  # type: ignore[arg-type]
         draft=bool(a.get("draft") or a.get("work_in_progress")),
+        labels=tuple(label if isinstance(label, str) else label.get("name", "") for label in a.get("labels") or ()),
     )
 
 

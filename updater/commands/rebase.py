@@ -1,0 +1,51 @@
+"""`updater rebase`: refresh every open updater pull/merge request of a repository.
+
+For a scheduled pipeline: each open PR whose base moved is regenerated from the new base (the bumps
+it carries re-applied from scratch, never a conflict for a human) and force-pushed with a lease;
+a PR whose content is already on the base is closed with a comment. The work is in
+`updater.landing.pr.run_rebase`, imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "regenerate every open updater pull/merge request whose base branch moved"
+DESCRIPTION = """\
+Refresh the pull requests (GitHub) or merge requests (GitLab) that `updater bump --mode pr` opened
+in a repository: re-apply their bumps on the current base branch, force-push with lease, update
+title and body; close those whose changes are already on the base.
+
+examples:
+  GITHUB_TOKEN=... updater rebase --repo https://github.com/acme/gitops
+  GITLAB_TOKEN=... updater rebase --repo https://gitlab.example.com/acme/gitops --json
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", required=True, metavar="URL", help="the manifest repository (https or ssh URL)")
+    parser.add_argument("--branch", metavar="NAME", help="only used to clone; PRs keep their own bases "
+                        "(default: the remote's default branch)")
+    parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
+    parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
+    parser.add_argument("--token-env", metavar="VAR",
+                        help="environment variable holding the token (default: GITHUB_TOKEN or GITLAB_TOKEN)")
+    parser.add_argument("--pr-branch", metavar="TEMPLATE",
+                        help="the branch template the PRs were opened with; its fixed prefix selects them "
+                             "(default: updater/{base}/{target})")
+    parser.add_argument("--title", metavar="TEMPLATE", help="PR title template, as given to bump")
+    parser.add_argument("--body", metavar="TEMPLATE", help="PR body template, as given to bump")
+    parser.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: updater-bot)")
+    parser.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
+    parser.add_argument("--no-validate", action="store_true", help="skip re-building touched Kustomize trees")
+    parser.add_argument("--retries", type=int, default=8, metavar="N", help="attempts at most per PR on races")
+    parser.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="give up retrying one PR after this long")
+    parser.add_argument("--dry-run", action="store_true", help="report what would be refreshed; push nothing")
+    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from updater.landing.pr import run_rebase
+
+    return run_rebase(args)

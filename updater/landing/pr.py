@@ -1,0 +1,156 @@
+"""Pull-request mode: `updater bump --mode pr` (`run_pr`) and `updater rebase` (`run_rebase`).
+
+Settings are built once from the flags and the environment (`PrSettings.from_args`), bad input is
+refused before any network call, the token is registered for masking before the first clone, and
+then it is: clone the base → `PrLander.land` (regenerate, push with lease, open/refresh the PR) →
+print the result (`--json`: the landing report the CI adapters read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from updater.bump.report import plan_to_json
+from updater.errors import AuthFailed, BadInput, UpdaterError
+from updater.forges.base import ForgeTarget, Provider, detect_target, open_provider
+from updater.forges.retry import ProviderSettings
+from updater.git.credentials import Credentials, resolve_credentials
+from updater.git.identity import BOT, Identity
+from updater.git.workspace import Workspace
+from updater.landing import pr_body
+from updater.landing.pr_flow import PrLander, PrOptions, Proposal
+from updater.landing.pr_body import ProposedBump
+from updater.landing.result import LandingResult
+from updater.landing.retry import RetryPolicy
+from updater.refs import ImageRef
+
+log = logging.getLogger("updater.landing")
+
+
+@dataclass(frozen=True)
+class PrSettings:
+    url: str  # the repository URL without credentials
+    forge: ForgeTarget
+    credentials: Credentials
+    options: PrOptions
+    provider: ProviderSettings
+    base: str | None  # --branch; None: the remote's default branch
+    branch_template: str | None
+    target: str | None
+    images: tuple[str, ...]
+    paths: tuple[str, ...]
+    source: str | None
+    pipeline: str | None
+    json: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> PrSettings:
+        images = tuple(str(ImageRef.parse(image)) for image in getattr(args, "image", None) or ())
+        url, credentials = resolve_credentials(args.repo, env, token_env=args.token_env)
+        forge = detect_target(url, provider=args.provider, api_url=args.api_url,
+                              token_env=(credentials.source or "").removeprefix("$") or args.token_env, env=env)
+        if not credentials.token:
+            raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
+                             "(or name another variable with --token-env)")
+        if args.retries < 1 or args.retry_timeout <= 0:
+            raise BadInput("--retries must be at least 1 and --retry-timeout positive")
+        author = Identity.parse(args.author) if getattr(args, "author", None) else BOT
+        committer = Identity.parse(args.committer, flag="--committer") if getattr(args, "committer", None) else author
+        source, pipeline = pr_body.source_links(env)
+        options = PrOptions(
+            title=getattr(args, "title", None), body=getattr(args, "body", None),
+            labels=tuple(getattr(args, "label", ())), reviewers=tuple(getattr(args, "reviewer", ())),
+            assignees=tuple(getattr(args, "assignee", ())), draft=bool(getattr(args, "draft", False)),
+            auto_merge=bool(getattr(args, "auto_merge", False)),
+            merge_method=getattr(args, "merge_method", None) or "squash",
+            allow_downgrade=bool(getattr(args, "allow_downgrade", False)),
+            allow_missing=bool(getattr(args, "allow_missing", False)),
+            validate=not getattr(args, "no_validate", False), dry_run=bool(getattr(args, "dry_run", False)),
+            author=author, committer=committer,
+            retry=RetryPolicy(attempts=args.retries, timeout=args.retry_timeout),
+        )
+        provider = ProviderSettings(attempts=min(args.retries, 6), timeout=min(args.retry_timeout, 120.0))
+        return cls(url=url, forge=forge, credentials=credentials, options=options, provider=provider,
+                   base=args.branch, branch_template=getattr(args, "pr_branch", None),
+                   target=getattr(args, "target", None), images=images, paths=tuple(getattr(args, "path", ())),
+                   source=source, pipeline=pipeline, json=bool(args.json))
+
+
+def run_pr(args: argparse.Namespace) -> int:
+    settings = PrSettings.from_args(args, os.environ)
+    if not settings.images:
+        raise BadInput("--mode pr needs --image: the new reference(s) to propose")
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+        provider = _provider(settings)
+        target = pr_body.target_name(target=settings.target, paths=settings.paths, images=settings.images)
+        app = ImageRef.parse(settings.images[0]).name.rsplit("/", 1)[-1]
+        branch = pr_body.branch_name(settings.branch_template, base=ws.branch, target=target, app=app)
+        requested = tuple(ProposedBump(image, settings.paths, settings.source, settings.pipeline)
+                          for image in settings.images)
+        result = PrLander(ws, provider, settings.options).land(Proposal(branch, ws.branch, target, requested))
+    _print([result], settings, single=True)
+    return 0
+
+
+def run_rebase(args: argparse.Namespace) -> int:
+    """Refresh every open updater PR whose base moved; close those whose content is on the base."""
+    settings = PrSettings.from_args(args, os.environ)
+    prefix = branch_prefix(settings.branch_template)
+    results: list[LandingResult] = []
+    failures: list[UpdaterError] = []
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+        provider = _provider(settings)
+        lander = PrLander(ws, provider, settings.options)
+        for pr in provider.list_open(head_prefix=prefix):
+            state = pr_body.parse_marker(pr.body)
+            if state is None:
+                continue  # an open PR on a matching branch, but not one of ours
+            try:
+                results.append(lander.land(Proposal(pr.head, pr.base, state.target), known=pr))
+            except UpdaterError as err:  # one stuck PR must not keep the others stale
+                log.error("pull request #%d (%s): %s", pr.number, pr.head, err)
+                failures.append(err)
+    _print(results, settings, single=False)
+    if failures:
+        raise failures[0]
+    return 0
+
+
+def branch_prefix(template: str | None) -> str:
+    """The fixed start of PR branch names (`updater/` by default): what `rebase` lists by."""
+    text = template or pr_body.DEFAULT_BRANCH_TEMPLATE
+    return text.split("{", 1)[0]
+
+
+def result_to_json(result: LandingResult, *, dry_run: bool = False) -> dict[str, Any]:
+    report = plan_to_json(result.plan, dry_run=dry_run)
+    report.update({
+        "outcome": result.outcome, "changed": result.changed, "mode": "pr", "branch": result.branch,
+        "base": result.base, "commit_sha": result.commit_sha, "attempts": result.attempts,
+        "pr_number": result.pr_number, "pr_url": result.pr_url, "warnings": list(result.warnings),
+    })
+    return report
+
+
+def _provider(settings: PrSettings) -> Provider:
+    assert settings.credentials.token  # checked in from_args
+    return open_provider(settings.forge, token=settings.credentials.token, settings=settings.provider)
+
+
+def _print(results: list[LandingResult], settings: PrSettings, *, single: bool) -> None:
+    dry_run = settings.options.dry_run
+    if settings.json:
+        reports = [result_to_json(r, dry_run=dry_run) for r in results]
+        print(json.dumps(reports[0] if single else {"pull_requests": reports}, indent=2))
+        return
+    for r in results:
+        what = f"pull request #{r.pr_number} {r.pr_url}" if r.pr_number else f"branch {r.branch}"
+        print(f"{r.outcome}{' (dry run)' if dry_run else ''}: {what} ({r.branch} -> {r.base}"
+              f"{', commit ' + r.commit_sha[:12] if r.commit_sha else ''})", file=sys.stdout)
