@@ -66,6 +66,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="attempts at most for push races and transient failures")
     repo.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
                       help="give up retrying after this long in total")
+    repo.add_argument("--retry-wait", type=float, default=0.25, metavar="SECONDS",
+                      help="first backoff step: each retry waits a random time up to this, doubled per attempt")
+    repo.add_argument("--retry-wait-max", type=float, default=15.0, metavar="SECONDS",
+                      help="cap on any single wait between attempts")
 
     pr = parser.add_argument_group("pull / merge requests (--mode pr)")
     pr.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
