@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from updater.agent import apply as applier
-from updater.agent.client import KubeClient, KubeError, Resource
+from updater.agent.client import KubeClient, KubeError, KubeNotFound, Resource
 from updater.agent.diff import ObjectDiff, object_diff
 from updater.agent.health import Health, app_health, object_health
 from updater.agent.inventory import Inventory, from_configmap, from_objects, inventory_name, to_configmap
@@ -133,7 +133,11 @@ class Agent:
                 continue
             meta = step.obj["metadata"]
             live = step.live or self.client.get(resource, meta["name"], namespace=meta.get("namespace"))
-            found = object_diff(step.key, live, self.client.apply(resource, step.obj, dry_run=True))
+            try:
+                merged = self.client.apply(resource, step.obj, dry_run=True)
+            except KubeNotFound:  # its namespace is created by this same sync
+                merged = step.obj
+            found = object_diff(step.key, live, merged)
             if found:
                 diffs.append(found)
         for key in seen.plan.prune.delete:
