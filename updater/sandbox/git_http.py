@@ -52,7 +52,8 @@ class GitBackend:
     root: Path
     git: str = field(default_factory=lambda: shutil.which("git") or "git")
 
-    def serve(self, handler: BaseHTTPRequestHandler, path: str, query: str, *, user: str, body: bytes) -> None:
+    def serve(self, handler: BaseHTTPRequestHandler, path: str, query: str, *, user: str, body: bytes) -> int:
+        """Answer one git request through `git http-backend`; the HTTP status sent."""
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
             "GIT_PROJECT_ROOT": str(self.root),
@@ -91,6 +92,7 @@ class GitBackend:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+        return status
 
 
 def basic_auth_password(handler: BaseHTTPRequestHandler) -> tuple[str, str] | None:

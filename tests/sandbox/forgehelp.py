@@ -1,0 +1,30 @@
+"""Helpers for forge tests: a git working clone that authenticates with the forge's token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.gitrepos import askpass_env, commit_all, git, write_tree
+from updater.sandbox.forge import Forge
+
+
+class Workspace:
+    """A clone of one forge repository, pushing with real git over HTTP."""
+
+    def __init__(self, forge: Forge, full_name: str, tmp: Path, name: str = "work") -> None:
+        self.env = askpass_env(tmp, forge.token)
+        self.path = tmp / name
+        git("clone", "-q", forge.repo_url(full_name), str(self.path), cwd=tmp, env=self.env)
+
+    def git(self, *args: str) -> str:
+        return git(*args, cwd=self.path, env=self.env)
+
+    def commit_on(self, branch: str, files: dict[str, str], message: str, *, start: str = "origin/main") -> str:
+        """Check out `branch` (new from `start` unless it exists), write files, commit, push; the sha."""
+        self.git("fetch", "-q", "origin")
+        existing = self.git("ls-remote", "--heads", "origin", branch)
+        self.git("checkout", "-q", "-B", branch, f"origin/{branch}" if existing else start)
+        write_tree(self.path, files)
+        sha = commit_all(self.path, message)
+        self.git("push", "-q", "origin", f"{branch}:{branch}")
+        return sha

@@ -1,0 +1,78 @@
+"""pytest plugin: the `forge` fixture — a local GitHub/GitLab-compatible forge (`updater.sandbox.forge`)
+started on a free 127.0.0.1 port for one test and stopped after it. Every JSON response the forge
+sends during the test is validated against the vendored contracts (`updater/sandbox/contracts/`);
+any violation fails the test at teardown, listing each bad response.
+
+Registered in `tests/conftest.py` (`pytest_plugins`). Using it::
+
+    def test_pr_is_opened(forge, tmp_path):
+        forge.create_repo("acme/gitops", {"app/deploy.yaml": "image: acme/api:1.0.0\\n"})
+        forge.protect("acme/gitops", "main", Protection(required_contexts=("ci",)))  # optional
+        gh = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url)
+        gl = gitlab.Gitlab(forge.gitlab_api_url, private_token=forge.token)
+        clone_url = forge.repo_url("acme/gitops")   # git: any user name, forge.token as password
+        ...
+        forge.set_status("acme/gitops", sha_or_ref, "success")          # simulated CI (GitHub + GitLab)
+        forge.inject(faults.secondary_rate_limit(retry_after=1, service="github"))
+        assert forge.pull("acme/gitops", 1).merged
+        assert [r.status for r in forge.log_for("github", method="POST")] == [201]
+
+Control API (all on `Forge`): `create_repo(name, files, default_branch=, hook_style="github"|"gitlab")`,
+`repo(name)` (its `.bare` is the `BareRepo`; `.pulls`, `.statuses`), `settings(name)` (live
+`RepoSettings`: allow_auto_merge, allow_merge_commit/squash/rebase, delete_branch_on_merge,
+GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_succeeds),
+`protect(name, branch, Protection(...))`/`unprotect`, `set_status(name, ref, state, context=)`,
+`pull(name, number)`, `settle()`, `mergeability_delay` / `rebase_delay` (seconds),
+`inject(Fault)` (see `updater.sandbox.faults`), `requests` / `log_for(...)` (the request log),
+`observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
+`github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.
+
+`validate_entry` is exposed for code that runs a forge outside the fixture (the demo, `updater
+sandbox serve --validate`, benchmarks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from updater.sandbox import schemas
+from updater.sandbox.forge import Forge, LoggedRequest
+
+
+def validate_entry(entry: LoggedRequest) -> list[str]:
+    """Contract violations in one logged answer (empty when it is faithful)."""
+    if entry.status is None or entry.body is None or isinstance(entry.body, bytes):
+        return []
+    where = f"{entry.method} {entry.path} -> {entry.status}"
+    if entry.service in ("github", "gitlab") and entry.operation:
+        problems = schemas.violations(entry.service, entry.operation, entry.status, entry.body)
+    elif entry.service == "graphql":
+        problems = _graphql_violations(entry.body, entry.status)
+    elif entry.status >= 400 and entry.service in ("github", "gitlab"):
+        problems = schemas.error_body_violations(entry.service, entry.body)
+    else:
+        problems = []
+    return [f"{where}: {p}" for p in problems]
+
+
+def _graphql_violations(body: Any, status: int) -> list[str]:
+    if status != 200:
+        return [] if isinstance(body, dict) and "message" in body else [f"bad GraphQL error body {body!r}"]
+    if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
+        return [f"GraphQL answer without data or errors: {body!r}"]
+    return [f"GraphQL error without message/type: {e!r}" for e in body.get("errors", [])
+            if "message" not in e or "type" not in e]
+
+
+@pytest.fixture()
+def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forge]:
+    violations: list[str] = []
+    server = Forge(tmp_path_factory.mktemp("forge"))
+    server.observers.append(lambda entry: violations.extend(validate_entry(entry)))
+    with server:
+        yield server
+    if violations:
+        pytest.fail("the forge answered outside its API contract:\n  " + "\n  ".join(violations), pytrace=False)
