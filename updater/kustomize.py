@@ -16,7 +16,11 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 
 class RenderFailed(Exception):
-    """kustomize could not build the directory; the message is its last error line."""
+    """kustomize could not build the directory; `reason` is its last error line."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @functools.cache
@@ -40,4 +44,10 @@ def build(directory: Path, *, timeout: float = 120.0) -> bytes:
     try:
         return run([*kustomize_command(), str(directory)], timeout=timeout).stdout
     except CommandFailed as err:
-        raise RenderFailed(f"kustomize build {directory} failed: {err}") from err
+        raise RenderFailed(f"kustomize build {directory} failed: {_reason(err)}", reason=_reason(err)) from err
+
+
+def _reason(err: CommandFailed) -> str:
+    """kustomize's own last error line, without the `error: ` prefix kubectl adds."""
+    lines = (err.result.err.strip() or err.result.out.strip()).splitlines() if err.result else []
+    return (lines[-1] if lines else str(err)).removeprefix("Error: ").removeprefix("error: ")

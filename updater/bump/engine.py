@@ -19,7 +19,6 @@ from updater.bump.planfile import plan_file
 from updater.bump.tree import manifest_files, path_filter
 from updater.bump.validate import validate_plan
 from updater.errors import BadInput, NoReferenceFound, PolicyRefused, UpdaterError
-from updater.manifests.locate import MARKER_TOKEN
 from updater.manifests.yaml import YamlSyntaxError
 from updater.refs import DOCKER_HUB, ImageRef
 
@@ -40,7 +39,8 @@ def plan_bump(
     root = _tree_root(root)
     requests = _check_requests(images)
     selected = path_filter(paths)
-    tokens = [*{screen_token(request) for request in requests}, MARKER_TOKEN]
+    # Every spelling of a name, in a value or in a marker, contains its token: skip other files unparsed.
+    tokens = sorted({screen_token(request) for request in requests})
     changes: list[Change] = []
     current: list[Change] = []
     downgrades: list[Change] = []

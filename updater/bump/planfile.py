@@ -121,11 +121,10 @@ def _current(site: Site) -> tuple[ImageRef | None, int]:
 def _desired(item: _Found) -> ImageRef:
     """What the site will hold after the bump (what it can hold: a tag-only place holds no digest)."""
     old, request, site = item.old, item.request, item.site
-    if isinstance(site, TagSite):
-        return ImageRef(old.name, request.tag or old.tag)
-    if isinstance(site, HelmSite) and site.mapping.get("digest") is None:
-        return ImageRef(old.name, request.tag or old.tag)
-    if isinstance(site, HelmSite) and not request.tag:
+    tag_only_place = isinstance(site, TagSite) or (isinstance(site, HelmSite) and site.mapping.get("digest") is None)
+    if tag_only_place and request.tag:
+        return ImageRef(old.name, request.tag)
+    if isinstance(site, HelmSite) and not request.tag and not tag_only_place:
         return ImageRef(old.name, old.tag, request.digest)
     return old.with_version(request.tag, request.digest)
 

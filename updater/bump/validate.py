@@ -107,7 +107,7 @@ def _build_all(jobs: list[tuple[str, Path]]) -> list[tuple[str, str]]:
         try:
             kustomize.build(job[1])
         except kustomize.RenderFailed as err:
-            return job[0], str(err).rpartition("failed: ")[2] or str(err)
+            return job[0], err.reason
         return None
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(jobs))) as pool:

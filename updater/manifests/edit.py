@@ -41,7 +41,7 @@ _NON_STRING = re.compile(
     | = | <<
     """
 )
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./@+=-][A-Za-z0-9_./@:+=-]*")
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./+][A-Za-z0-9_./@:+=-]*")  # no leading indicator (- @ = ...)
 
 
 def needs_quotes(value: str) -> bool:

@@ -29,7 +29,6 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 _VALUES_FILE = re.compile(r"values.*\.ya?ml")
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 MARKER = re.compile(r"#[ \t]*updater:(?P<what>image|tag)=(?P<name>[^\s#]+)")
-MARKER_TOKEN = b"updater:"
 
 
 @dataclass(frozen=True)

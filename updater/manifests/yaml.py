@@ -80,11 +80,15 @@ def parse_documents(text: str) -> list[YamlNode]:
     """Every document of a (multi-document) YAML text; empty documents are left out."""
     yaml = YAML(typ="rt", pure=True)
     try:
-        roots = [node for node in yaml.compose_all(text) if node is not None]
+        roots = [node for node in yaml.compose_all(text) if not _is_empty(node)]
     except YAMLError as err:
         raise YamlSyntaxError(_describe(err)) from err
     memo: dict[int, YamlNode] = {}
     return [_convert(node, text, memo) for node in roots]
+
+
+def _is_empty(node: Node | None) -> bool:
+    return node is None or (isinstance(node, ScalarNode) and node.value == "" and node.tag.endswith(":null"))
 
 
 def _describe(err: YAMLError) -> str:
