@@ -133,6 +133,8 @@ class KubeApi:
             return Response(201, self.create(target, _json_body(request), request))
         if method == "PUT" and target.name:
             return Response(200, self.update(target, _json_body(request), request))
+        if target.subresource == "scale" and method in ("PUT", "PATCH"):
+            return Response(200, self._write_scale(target, request))
         if method == "PATCH" and target.name:
             return self.patch(target, request)
         if method == "DELETE" and target.name:
@@ -252,7 +254,8 @@ class KubeApi:
                 try:
                     merged = ssa.apply(live, body, manager=manager, api_version=rt.api_version,
                                        now=self.store.clock(), force=request.query.get("force") == "true",
-                                       subresource=target.subresource)
+                                       subresource=target.subresource,
+                                       status_subresource="status" in rt.subresources)
                 except ssa.ApplyConflict as err:
                     raise _conflict_error(rt.group, rt.plural, target.name, err) from err
                 merged = self._prepare_new(target, merged)
@@ -281,6 +284,30 @@ class KubeApi:
             if not (isinstance(body, dict) and (body.get("metadata") or {}).get("resourceVersion")):
                 patched.setdefault("metadata", {}).pop("resourceVersion", None)
             return Response(200, self._write(target, live, patched, request, manager=self._manager(request)))
+
+    def _write_scale(self, target: Target, request: Request) -> Obj:
+        """`kubectl scale`: a Scale written (PUT) or patched becomes spec.replicas of the workload."""
+        rt = target.rt
+        body = _json_body(request, allow_list=request.content_type == "application/json-patch+json")
+        with self.store.lock:
+            live = self.store.get(rt, target.namespace, target.name)
+            if request.method == "PUT":
+                scale = body
+            else:
+                patcher = _PATCHERS.get(request.content_type)
+                if patcher is None:
+                    raise errors.unsupported_media_type(request.content_type)
+                scale = patcher(_scale(live), body)
+            replicas = (scale.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise errors.invalid("Scale", "autoscaling", target.name,
+                                     [("spec.replicas", f"Invalid value: {replicas!r}: must be a non-negative integer")])
+            new = copy.deepcopy(live)
+            new.setdefault("spec", {})["replicas"] = replicas
+            new["metadata"].pop("resourceVersion", None)
+            written = self._write(Target(rt, target.namespace, target.name), live, new, request,
+                                  manager=self._manager(request))
+            return _scale(written)
 
     def delete(self, target: Target, request: Request, options: dict[str, Any]) -> Obj:
         preconditions = options.get("preconditions") or {}

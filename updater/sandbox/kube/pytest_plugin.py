@@ -5,7 +5,7 @@
         assert kube_api.get("apps/v1", "Deployment", "web", "default") is not None
 
 `kube_api` is a fresh `KubeApiServer` per test; `kubeconfig` is a kubeconfig path for it (context
-"sandbox", namespace "default"); `kubectl(*args, stdin=None)` runs kubectl with it and returns the
+"sandbox", namespace "default"); `kubectl(*args, stdin=None, env=None)` runs kubectl with it and returns the
 `updater.proc.Result` (exit status not checked).
 """
 
@@ -34,7 +34,7 @@ def kubeconfig(kube_api: KubeApiServer, tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def kubectl(kubeconfig: Path) -> Callable[..., Result]:
-    def invoke(*args: str, stdin: str | None = None) -> Result:
-        return run_kubectl(kubeconfig, *args, stdin=stdin)
+    def invoke(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return run_kubectl(kubeconfig, *args, stdin=stdin, env=env)
 
     return invoke

@@ -88,11 +88,3 @@ def field_selector(text: str) -> Predicate:
 
     return matches
 
-
-def names_in_field_selector(text: str) -> str | None:
-    """The single `metadata.name=x` a selector pins, if any (lets a list skip a full scan)."""
-    for part in _split_requirements(text or ""):
-        m = re.match(r"^\s*metadata\.name\s*==?\s*(.*?)\s*$", part)
-        if m:
-            return m.group(1)
-    return None

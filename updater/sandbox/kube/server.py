@@ -127,6 +127,17 @@ class KubeApiServer:
             body.setdefault("metadata", {}).pop("resourceVersion", None)
             return self.api.update(target, body, request)
 
+    def set_status(self, api_version: str, kind: str, name: str, namespace: str, status: dict[str, Any],
+                   *, manager: str = "sandbox-test") -> Obj:
+        """Write `status` through the status subresource (what a controller would do)."""
+        rt = self.resource_type(api_version, kind)
+        target = Target(rt, namespace if rt.namespaced else "", name, "status" if "status" in rt.subresources else "")
+        with self.store.lock:
+            live = self.store.get(rt, target.namespace, name)
+            return self.api.update(target, {**live, "status": status,
+                                            "metadata": {**live["metadata"], "resourceVersion": ""}},
+                                   Request("PUT", "", {"fieldManager": manager}, {}))
+
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> None:
         rt = self.resource_type(api_version, kind)
         self.api.delete(Target(rt, namespace if rt.namespaced else "", name), Request("DELETE", "", {}, {}), {})

@@ -80,13 +80,14 @@ def write_managed(entries: list[ManagedEntry]) -> list[dict[str, Any]]:
     return out
 
 
-def applied_part(config: dict[str, Any], subresource: str) -> dict[str, Any]:
-    """What of an applied configuration counts: `status` only through /status, never through the main
-    resource (where status belongs to controllers)."""
+def applied_part(config: dict[str, Any], subresource: str, *, status_subresource: bool) -> dict[str, Any]:
+    """What of an applied configuration counts: for kinds with a status subresource, `status` only
+    through /status and never through the main resource (where status belongs to controllers)."""
     owned = ownable(config)
     if subresource == "status":
         return {"status": owned["status"]} if "status" in owned else {}
-    owned.pop("status", None)
+    if status_subresource:
+        owned.pop("status", None)
     return owned
 
 
@@ -127,9 +128,10 @@ def apply(
     now: str,
     force: bool = False,
     subresource: str = "",
+    status_subresource: bool = True,
 ) -> dict[str, Any]:
     """The object after `manager` applies `config` to `live` (None: create). Raises ApplyConflict."""
-    applied = applied_part(config, subresource)
+    applied = applied_part(config, subresource, status_subresource=status_subresource)
     new_set = frozenset(field_set(applied))
     entries = read_managed(live)
     mine = next((e for e in entries if e.same_slot(manager, "Apply", subresource)), None)
@@ -138,7 +140,7 @@ def apply(
 
     merged = copy.deepcopy(live) if live is not None else {"metadata": {}}
     if mine is not None:
-        for path in sorted(mine.fields - new_set - owned_by_others, key=len, reverse=True):
+        for path in _removable(mine.fields - new_set, owned_by_others):
             remove_at(merged, path)
     merged = merge_config(merged, applied)
     merged["apiVersion"], merged["kind"] = config.get("apiVersion"), config.get("kind")
@@ -164,12 +166,23 @@ def apply(
     return merged
 
 
+def _removable(dropped: frozenset[Path], owned_by_others: frozenset[Path]) -> list[Path]:
+    """The dropped members to delete: not owned by anyone else, not holding fields others own, and
+    not inside another member being deleted (a list item goes as a whole)."""
+    def holds_others(path: Path) -> bool:
+        return any(other[:len(path)] == path for other in owned_by_others)
+
+    candidates = {p for p in dropped if not holds_others(p)}
+    return sorted((p for p in candidates if not any(p[:i] in candidates for i in range(1, len(p)))),
+                  key=len, reverse=True)
+
+
 def _differs(live: dict[str, Any] | None, merged: dict[str, Any], path: Path) -> bool:
     found, before = value_at(live, path)
     if not found:
         return False
-    if path[-1][:2] in ("k:", "v:"):
-        return not value_at(merged, path)[0]
+    if path[-1][:2] in ("k:", "v:") or (isinstance(before, list) and list_type(path[-1][2:], before) == "set"):
+        return not value_at(merged, path)[0]  # items and set lists: their members are compared, not them
     return before != value_at(merged, path)[1]
 
 

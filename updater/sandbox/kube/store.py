@@ -48,7 +48,7 @@ def _comparable(obj: Obj) -> Obj:
 
 
 class Store:
-    def __init__(self, clock: Callable[[], str] = utc_now, event_log_size: int = 20000) -> None:
+    def __init__(self, clock: Callable[[], str] = utc_now, event_log_size: int = 10000) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.clock = clock
@@ -109,7 +109,8 @@ class Store:
         return obj
 
     def _record(self, rt: ResourceType, kind: str, old: Obj | None, new: Obj | None, shown: Obj) -> None:
-        self.events.append(WatchEvent(int(shown["metadata"]["resourceVersion"]), kind, rt.key, copy.deepcopy(shown)))
+        # stored dicts are replaced, never mutated, so the log can share them
+        self.events.append(WatchEvent(int(shown["metadata"]["resourceVersion"]), kind, rt.key, shown))
         self.changed.notify_all()
         for hook in self.on_write:
             hook(rt, old, new)
@@ -191,7 +192,7 @@ class Store:
         gone = copy.deepcopy(old)
         gone["metadata"]["resourceVersion"] = self._next_rv()
         self._record(rt, "DELETED", old, None, gone)
-        return gone
+        return copy.deepcopy(gone)
 
     def objects_in_namespace(self, namespace: str) -> list[tuple[tuple[str, str], str]]:
         """(resource key, name) of every object stored in `namespace` (for namespace deletion)."""
