@@ -28,3 +28,16 @@ class Workspace:
         sha = commit_all(self.path, message)
         self.git("push", "-q", "origin", f"{branch}:{branch}")
         return sha
+
+
+def wait_for(probe, *, timeout: float = 10.0, interval: float = 0.05):
+    """Poll `probe()` until it returns something truthy (as a bot polls a forge); that value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            assert value, f"gave up after {timeout}s waiting for {probe}"
+            return value
+        time.sleep(interval)

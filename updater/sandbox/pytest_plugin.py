@@ -27,51 +27,25 @@ GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_su
 `observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
 `github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.
 
-`validate_entry` is exposed for code that runs a forge outside the fixture (the demo, `updater
-sandbox serve --validate`, benchmarks).
+Code that runs a forge outside the fixture (the demo, `updater sandbox serve --validate`, the
+benchmark) can do the same with `updater.sandbox.schemas.entry_violations` as an observer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from updater.sandbox import schemas
-from updater.sandbox.forge import Forge, LoggedRequest
-
-
-def validate_entry(entry: LoggedRequest) -> list[str]:
-    """Contract violations in one logged answer (empty when it is faithful)."""
-    if entry.status is None or entry.body is None or isinstance(entry.body, bytes):
-        return []
-    where = f"{entry.method} {entry.path} -> {entry.status}"
-    if entry.service in ("github", "gitlab") and entry.operation:
-        problems = schemas.violations(entry.service, entry.operation, entry.status, entry.body)
-    elif entry.service == "graphql":
-        problems = _graphql_violations(entry.body, entry.status)
-    elif entry.status >= 400 and entry.service in ("github", "gitlab"):
-        problems = schemas.error_body_violations(entry.service, entry.body)
-    else:
-        problems = []
-    return [f"{where}: {p}" for p in problems]
-
-
-def _graphql_violations(body: Any, status: int) -> list[str]:
-    if status != 200:
-        return [] if isinstance(body, dict) and "message" in body else [f"bad GraphQL error body {body!r}"]
-    if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
-        return [f"GraphQL answer without data or errors: {body!r}"]
-    return [f"GraphQL error without message/type: {e!r}" for e in body.get("errors", [])
-            if "message" not in e or "type" not in e]
+from updater.sandbox.forge import Forge
+from updater.sandbox.schemas import entry_violations
 
 
 @pytest.fixture()
 def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forge]:
     violations: list[str] = []
     server = Forge(tmp_path_factory.mktemp("forge"))
-    server.observers.append(lambda entry: violations.extend(validate_entry(entry)))
+    server.observers.append(lambda entry: violations.extend(entry_violations(entry)))
     with server:
         yield server
     if violations:

@@ -136,14 +136,14 @@ def _validator(service: str, operation_id: str, status: int) -> Any:
 
 
 def _nullable_refs(node: Any) -> Any:
-    """OpenAPI 3.0's `{"allOf": [{"$ref": X}], "nullable": true}` means "X or null", but JSON-schema
-    validators apply `nullable` only beside a `type`, so null fails X. Spell the intent out."""
+    """OpenAPI 3.0's `{"allOf"/"oneOf": [{"$ref": X}...], "nullable": true}` means "X or null", but
+    openapi-schema-validator applies `nullable` only beside a `type`, so null fails X. Spell it out."""
     if isinstance(node, list):
         return [_nullable_refs(item) for item in node]
     if not isinstance(node, dict):
         return node
     node = {k: _nullable_refs(v) for k, v in node.items()}
-    if node.get("nullable") and "type" not in node and ("allOf" in node or "$ref" in node):
+    if node.get("nullable") and "type" not in node and {"allOf", "oneOf", "anyOf", "$ref"} & node.keys():
         inner = {k: v for k, v in node.items() if k != "nullable"}
         return {"anyOf": [{"type": "object", "nullable": True, "enum": [None]}, inner]}
     return node
@@ -174,3 +174,27 @@ def error_body_violations(service: str, body: Any) -> list[str]:
     if not isinstance(body, dict) or not ("message" in body or "error" in body):
         return [f"{service} error body must be an object with a message: {body!r}"]
     return []
+
+
+def entry_violations(entry: Any) -> list[str]:
+    """Contract violations in one answer of the forge's request log (a `forge.LoggedRequest`)."""
+    if entry.status is None or entry.body is None or isinstance(entry.body, bytes):
+        return []
+    if entry.service in ("github", "gitlab") and entry.operation:
+        problems = violations(entry.service, entry.operation, entry.status, entry.body)
+    elif entry.service == "graphql":
+        problems = _graphql_violations(entry.body, entry.status)
+    elif entry.status >= 400 and entry.service in ("github", "gitlab"):
+        problems = error_body_violations(entry.service, entry.body)
+    else:
+        problems = []
+    return [f"{entry.method} {entry.path} -> {entry.status}: {p}" for p in problems]
+
+
+def _graphql_violations(body: Any, status: int) -> list[str]:
+    if status != 200:
+        return [] if isinstance(body, dict) and "message" in body else [f"bad GraphQL error body {body!r}"]
+    if not isinstance(body, dict) or not ({"data", "errors"} & body.keys()):
+        return [f"GraphQL answer without data or errors: {body!r}"]
+    return [f"GraphQL error without message/type: {e!r}" for e in body.get("errors", [])
+            if "message" not in e or "type" not in e]
