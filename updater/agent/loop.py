@@ -50,10 +50,10 @@ class Observed:
 
 class Agent:
     def __init__(self, settings: AgentSettings, client: KubeClient, *, env: Mapping[str, str],
-                 statuses: Mapping[str, CommitStatuses | None] | None = None, out: TextIO = sys.stdout) -> None:
+                 statuses: Mapping[str, CommitStatuses | None] | None = None, out: TextIO | None = None) -> None:
         self.settings = settings
         self.client = client
-        self.out = out
+        self.out = out or sys.stdout  # looked up now, not at import: tests and pipes swap it
         self.metrics = Metrics(settings.cluster)
         self.wake = threading.Event()
         self.statuses = dict(statuses or {})
