@@ -139,3 +139,34 @@ def test_crd_then_custom_resource(kube_api: KubeApiServer, kubectl: Kubectl, tmp
     ok(kubectl("apply", "--server-side", "-f", str(tmp_path / "cr.yaml")))
     assert ok(kubectl("get", "wg", "-o", "name")).split() == ["widget.acme.io/w1"]
     assert kube_api.get("acme.io/v1", "Widget", "w1", "default")["spec"] == {"size": 3}
+
+
+def test_edit_patch_and_scale(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    ok(kubectl("apply", "--server-side", "-f", str(deployment(tmp_path))))
+    edited = kubectl("edit", "deployment/web", env={"KUBE_EDITOR": "sed -i s/nginx:1.25/nginx:1.26/"})
+    assert edited.returncode == 0, edited.err
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert "kubectl-edit" in {e["manager"] for e in live["metadata"]["managedFields"]}
+
+    sidecar = '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:1"}]}}}}'
+    ok(kubectl("patch", "deployment/web", "-p", sidecar))
+    containers = kube_api.get("apps/v1", "Deployment", "web", "default")["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in containers] == [("app", "nginx:1.26"), ("side", "busybox:1")]
+
+    ok(kubectl("patch", "deployment/web", "--type=json", "-p",
+               '[{"op":"replace","path":"/metadata/labels/tier","value":"back"}]'))
+    ok(kubectl("scale", "deployment/web", "--replicas=4"))
+    live = kube_api.get("apps/v1", "Deployment", "web", "default")
+    assert live["metadata"]["labels"]["tier"] == "back" and live["spec"]["replicas"] == 4
+    assert live["status"]["readyReplicas"] == 4
+
+
+def test_dropped_label_is_removed_by_the_next_apply(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    manifest = deployment(tmp_path)
+    ok(kubectl("apply", "--server-side", "-f", str(manifest)))
+    manifest.write_text(manifest.read_text().replace(", tier: front", ""))
+    diff = kubectl("diff", "--server-side", "-f", str(manifest))
+    assert diff.returncode == 1 and "-    tier: front" in diff.out
+    ok(kubectl("apply", "--server-side", "-f", str(manifest)))
+    assert kube_api.get("apps/v1", "Deployment", "web", "default")["metadata"]["labels"] == {"app": "web"}

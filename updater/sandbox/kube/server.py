@@ -29,7 +29,7 @@ from updater.sandbox.kube.discovery import Discovery, ResourceType
 from updater.sandbox.kube.routes import Target
 from updater.sandbox.kube.store import Obj, Store
 
-_VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.0-updater-sandbox", "gitCommit": "sandbox",
+_VERSION = {"major": "1", "minor": "37", "gitVersion": "v1.37.0-updater-sandbox", "gitCommit": "sandbox",
             "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
             "compiler": "gc", "platform": "linux/amd64"}
 
@@ -122,10 +122,10 @@ class KubeApiServer:
         request = Request("PUT", "", {"fieldManager": manager}, {})
         with self.store.lock:
             if self.store.peek(rt, namespace, target.name) is None:
-                return self.api.create(target, json.loads(json.dumps(obj)), request)
+                return self.api.writes.create(target, json.loads(json.dumps(obj)), request)
             body = json.loads(json.dumps(obj))
             body.setdefault("metadata", {}).pop("resourceVersion", None)
-            return self.api.update(target, body, request)
+            return self.api.writes.update(target, body, request)
 
     def set_status(self, api_version: str, kind: str, name: str, namespace: str, status: dict[str, Any],
                    *, manager: str = "sandbox-test") -> Obj:
@@ -134,13 +134,13 @@ class KubeApiServer:
         target = Target(rt, namespace if rt.namespaced else "", name, "status" if "status" in rt.subresources else "")
         with self.store.lock:
             live = self.store.get(rt, target.namespace, name)
-            return self.api.update(target, {**live, "status": status,
+            return self.api.writes.update(target, {**live, "status": status,
                                             "metadata": {**live["metadata"], "resourceVersion": ""}},
                                    Request("PUT", "", {"fieldManager": manager}, {}))
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> None:
         rt = self.resource_type(api_version, kind)
-        self.api.delete(Target(rt, namespace if rt.namespaced else "", name), Request("DELETE", "", {}, {}), {})
+        self.api.writes.delete(Target(rt, namespace if rt.namespaced else "", name), Request("DELETE", "", {}, {}), {})
 
     def count(self, verb: str, resource: str = "", namespace: str | None = None) -> int:
         with self._log_lock:
