@@ -27,7 +27,7 @@ def test_repo_defaults_to_this_repository_on_this_github() -> None:
     argv = build_argv({**CONTEXT, "INPUT_IMAGES": "ghcr.io/acme/api:1.4.2", "INPUT_TOKEN": "t0ken-secret"})
     assert argv == [
         "--image", "ghcr.io/acme/api:1.4.2",
-        "--repo", "https://github.example.com/acme/gitops",
+        "--repo", "https://github.example.com/acme/gitops.git",
         "--provider", "github", "--api-url", "https://github.example.com/api/v3",
         "--token-env", "INPUT_TOKEN",
     ]

@@ -19,7 +19,7 @@ def test_repo_defaults_to_this_project_with_the_gitlab_api() -> None:
     argv = build_argv({**PIPELINE, "UPDATER_IMAGES": "ghcr.io/acme/api:1.4.2", "UPDATER_AUTO_MERGE": "true",
                        "GITLAB_TOKEN": "glpat-secret"})
     assert argv == [
-        "--image", "ghcr.io/acme/api:1.4.2", "--repo", "https://gitlab.example.com/acme/gitops",
+        "--image", "ghcr.io/acme/api:1.4.2", "--repo", "https://gitlab.example.com/acme/gitops.git",
         "--provider", "gitlab", "--api-url", "https://gitlab.example.com/api/v4", "--auto-merge",
         "--token-env", "GITLAB_TOKEN",
     ]

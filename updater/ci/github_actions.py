@@ -40,7 +40,7 @@ def read_inputs(env: Mapping[str, str]) -> dict[str, str]:
 def build_argv(env: Mapping[str, str]) -> list[str]:
     """The `updater bump` arguments for this step, with defaults from the workflow context.
 
-    - `repo` defaults to this repository (`GITHUB_SERVER_URL/GITHUB_REPOSITORY`) unless `dir` is set;
+    - `repo` defaults to this repository (`GITHUB_SERVER_URL/GITHUB_REPOSITORY.git`) unless `dir` is set;
     - when the repository is on this GitHub, `--provider github --api-url $GITHUB_API_URL` are
       added (so GitHub Enterprise works without configuration) unless given;
     - the token is read by the CLI from `INPUT_TOKEN` (never put on the command line).
@@ -49,7 +49,7 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
     if not values["repo"].strip() and not values["dir"].strip():
         server, repository = env.get("GITHUB_SERVER_URL", ""), env.get("GITHUB_REPOSITORY", "")
         if server and repository:
-            values["repo"] = f"{server.rstrip('/')}/{repository}"
+            values["repo"] = f"{server.rstrip('/')}/{repository}.git"  # .git: every git server accepts it
     repo, server = values["repo"].strip(), env.get("GITHUB_SERVER_URL", "")
     if repo and server and _same_host(repo, server):
         values["provider"] = values["provider"] or "github"

@@ -46,7 +46,8 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
     """The `updater bump` arguments for this job, with defaults from the pipeline's variables."""
     values = {option.name: env.get(variable_name(option.name), "") for option in OPTIONS}
     if not values["repo"].strip() and not values["dir"].strip():
-        values["repo"] = env.get("CI_PROJECT_URL", "")
+        project = env.get("CI_PROJECT_URL", "").rstrip("/")
+        values["repo"] = f"{project}.git" if project else ""  # .git: every git server accepts it
     repo, server = values["repo"].strip(), env.get("CI_SERVER_URL", "")
     if repo and server and urlsplit(repo).netloc.lower() == urlsplit(server).netloc.lower() != "":
         values["provider"] = values["provider"] or "gitlab"

@@ -29,7 +29,7 @@ class ReportChange:
 
 @dataclass(frozen=True)
 class BumpReport:
-    outcome: str  # LandingResult.outcome in repo modes; "changed"/"unchanged" in local mode
+    outcome: str  # LandingResult.outcome in repo modes; "changed"/"unchanged" in local mode; "dry-run"
     changed: bool
     changes: tuple[ReportChange, ...] = ()
     changed_files: tuple[str, ...] = ()
@@ -60,11 +60,14 @@ def parse_report(data: Mapping[str, Any]) -> BumpReport:
     )
     files = tuple(data.get("changed_files") or sorted({c.path for c in changes}))
     outcome = str(data.get("outcome") or ("changed" if files else "unchanged"))
-    changed = data.get("changed")
+    changed = bool(files) if data.get("changed") is None else bool(data["changed"])
+    dry_run = bool(data.get("dry_run", False))
+    if dry_run:  # every mode says what it *would* do; for CI nothing changed (the files would)
+        outcome, changed = "dry-run", False
     number = data.get("pr_number")
     return BumpReport(
         outcome=outcome,
-        changed=bool(files) if changed is None else bool(changed),
+        changed=changed,
         changes=changes,
         changed_files=files,
         commit_sha=data.get("commit_sha") or None,
@@ -72,7 +75,7 @@ def parse_report(data: Mapping[str, Any]) -> BumpReport:
         pr_number=int(number) if number not in (None, "") else None,
         branch=data.get("branch") or None,
         base=data.get("base") or None,
-        dry_run=bool(data.get("dry_run", False)),
+        dry_run=dry_run,
         warnings=tuple(str(w) for w in data.get("warnings", ())),
     )
 

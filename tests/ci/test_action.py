@@ -1,0 +1,201 @@
+"""action.yml run as the GitHub runner runs it, against the local forge: every input reaches the
+CLI, every output is written, the summary has the table, and the token appears nowhere but in the
+`::add-mask::` command the runner consumes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.ci.runner import action, run_action
+from updater.ci.options import OPTIONS
+from updater.sandbox.state import Protection
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:1.0.0   # bumped by CI
+"""
+FILES = {
+    "apps/api/staging/deploy.yaml": DEPLOY,
+    "apps/api/production/deploy.yaml": DEPLOY,
+}
+TEAM_CONFIG = """\
+apps:
+  api:
+    image: ghcr.io/acme/api
+    environments:
+      staging:
+        paths: ["apps/api/production/**"]   # overridden by the paths input (flags win)
+        labels: [from-config]               # overridden by the labels input
+        body: "Config body for {environment}"
+"""
+SHA = "c0ffee" + "0" * 34
+
+
+def context(forge) -> dict[str, str]:
+    return {
+        "GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": forge.url, "GITHUB_API_URL": forge.github_api_url,
+        "GITHUB_REPOSITORY": "acme/gitops", "GITHUB_SHA": SHA, "GITHUB_RUN_ID": "4242",
+    }
+
+
+def logged_command(stdout: str) -> str:
+    group = stdout.split("::group::updater bump\n", 1)[1].split("::endgroup::", 1)[0]
+    return group.splitlines()[0]
+
+
+def assert_token_only_masked(run, token: str) -> None:
+    lines = [line for line in run.stdout.splitlines() if token in line]
+    assert lines == [f"::add-mask::{token}"]
+    for text in (run.stderr, run.outputs_text, run.summary):
+        assert token not in text
+
+
+@pytest.fixture()
+def gitops(forge):
+    forge.create_repo("acme/gitops", FILES)
+    forge.settings("acme/gitops").allow_auto_merge = True
+    forge.protect("acme/gitops", "main", Protection(required_contexts=("ci",)))  # auto-merge waits for CI
+    return forge
+
+
+def test_every_action_input_is_an_option_and_every_option_an_input() -> None:
+    inputs = set(action()["inputs"])
+    assert inputs - {"token"} == {option.name for option in OPTIONS}
+    assert set(action()["outputs"]) == {"changed", "changed-files", "commit-sha", "pr-url", "pr-number", "outcome"}
+
+
+def test_pull_request_run_uses_every_input_and_writes_every_output(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    (tmp_path / "team.yml").write_text(TEAM_CONFIG)
+    inputs = {
+        "images": "ghcr.io/acme/api:1.2.0",
+        "target": "api/staging", "config": "team.yml",
+        "repo": forge.repo_url("acme/gitops"), "branch": "main", "paths": "apps/api/staging/**",
+        "mode": "pr", "token": forge.token, "provider": "github", "api-url": forge.github_api_url,
+        "labels": "deploy, staging", "reviewers": "alice", "assignees": "bob\ncarol",
+        "auto-merge": "true", "merge-method": "merge", "pr-branch": "deploy/{target}",
+        "title": "Deploy {summary}", "body": "Rolling out {images}.", "message": "ci: bump {summary}",
+        "author": "Release Bot <release@example.test>", "committer": "CI <ci@example.test>",
+        "retries": "3", "retry-timeout": "60", "retry-wait": "0.01", "retry-wait-max": "0.1",
+        "allow-downgrade": "true",
+    }
+    run = run_action(inputs, context(forge), workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+
+    command = logged_command(run.stdout)
+    for option in OPTIONS:
+        if option.name in inputs:
+            assert f"{option.flag} " in command + " " or command.endswith(option.flag), option.name
+
+    pr = forge.pull("acme/gitops", 1)
+    assert pr.title == "Deploy api 1.2.0"
+    assert pr.head == "deploy/api/staging" and pr.base == "main"
+    assert set(pr.labels) == {"deploy", "staging"} and pr.requested_reviewers == ["alice"]
+    # The forge does not emulate the assignees endpoint yet (404, which PR mode reports as a warning):
+    # what is checked here is that the input reached the forge's API.
+    assert forge.log_for("github", method="POST", path_contains="/issues/1/assignees")
+    assert pr.auto_merge is not None and pr.auto_merge.method == "merge" and not pr.merged
+    assert "Rolling out ghcr.io/acme/api:1.2.0." in (pr.body or "")
+    assert f"{forge.url}/acme/gitops/actions/runs/4242" in (pr.body or "")  # the run URL from the context
+    repo = forge.repo("acme/gitops").bare
+    head = repo.rev_parse("deploy/api/staging")
+    # (PR mode writes its own commit message, title + table + state marker; --message is push mode's.)
+    assert repo.git("log", "-1", "--format=%an <%ae>|%cn", head).out.strip() == "Release Bot <release@example.test>|CI"
+    assert repo.git("show", f"{head}:apps/api/production/deploy.yaml").out == DEPLOY  # paths input won
+
+    assert run.outputs == {
+        "changed": "true", "changed-files": "apps/api/staging/deploy.yaml", "commit-sha": head,
+        "pr-url": f"{forge.url}/acme/gitops/pull/1", "pr-number": "1", "outcome": "created",
+    }
+    assert f"Opened pull request [#1]({forge.url}/acme/gitops/pull/1)" in run.summary
+    assert ("| `apps/api/staging/deploy.yaml` | 10 | container | `ghcr.io/acme/api:1.0.0` | "
+            "`ghcr.io/acme/api:1.2.0` |") in run.summary
+    assert_token_only_masked(run, forge.token)
+
+    forge.set_status("acme/gitops", head, "success", context="ci")  # simulated CI goes green
+    assert forge.pull("acme/gitops", 1).merged
+    assert len(repo.git("log", "-1", "--format=%P", "main").out.split()) == 2  # merge-method: merge
+
+
+def test_push_mode_with_a_target_from_the_repositorys_config(forge, tmp_path: Path) -> None:
+    config = ("apps:\n  api:\n    environments:\n      production:\n"
+              "        paths: [apps/api/production/deploy.yaml]\n        mode: push\n")
+    forge.create_repo("acme/gitops", {**FILES, ".updater.yml": config})
+    run = run_action({"images": "ghcr.io/acme/api:1.4.0", "token": forge.token, "target": "api/production",
+                      "message": "ci: bump {summary}"}, context(forge), workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    repo = forge.repo("acme/gitops").bare
+    tip = repo.rev_parse("main")
+    message = repo.commit(tip).message
+    assert message.startswith("ci: bump ghcr.io/acme/api to 1.4.0")
+    assert f"Updater-Source-Commit: {SHA}" in message
+    assert f"Updater-Pipeline: {forge.url}/acme/gitops/actions/runs/4242" in message
+    assert repo.git("show", f"{tip}:apps/api/staging/deploy.yaml").out == DEPLOY  # only the target's paths
+    assert run.outputs == {"changed": "true", "changed-files": "apps/api/production/deploy.yaml",
+                           "commit-sha": tip, "pr-url": "", "pr-number": "", "outcome": "pushed"}
+    assert f"Pushed commit `{tip[:12]}` to `main`" in run.summary
+    assert_token_only_masked(run, forge.token)
+
+
+def test_switch_inputs_and_defaults_from_the_workflow_context(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    inputs = {"images": "ghcr.io/acme/api:1.3.0", "token": forge.token, "draft": "true", "dry-run": "true",
+              "allow-missing": "true", "no-validate": "true"}
+    run = run_action(inputs, context(forge), workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    command = logged_command(run.stdout)
+    for flag in ("--draft", "--dry-run", "--allow-missing", "--no-validate"):
+        assert flag in command.split()
+    # repo, provider and API from GITHUB_SERVER_URL / GITHUB_REPOSITORY / GITHUB_API_URL
+    assert f"--repo {forge.url}/acme/gitops.git --provider github --api-url {forge.github_api_url}" in command
+    assert forge.repo("acme/gitops").pulls == {}  # dry run: nothing opened
+    assert run.outputs["changed"] == "false" and run.outputs["outcome"] == "dry-run"
+    assert run.outputs["changed-files"] == "apps/api/production/deploy.yaml\napps/api/staging/deploy.yaml"
+    assert "Dry run: nothing was written or pushed" in run.summary
+    assert "`ghcr.io/acme/api:1.3.0`" in run.summary
+    assert_token_only_masked(run, forge.token)
+
+
+def test_dir_input_runs_local_mode_in_the_workspace(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "deploy.yaml").write_text(DEPLOY)
+    run = run_action({"images": "ghcr.io/acme/api:2.0.0", "dir": "manifests"}, {"GITHUB_ACTIONS": "true"},
+                     workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    assert "--dir manifests" in logged_command(run.stdout)
+    assert "ghcr.io/acme/api:2.0.0   # bumped by CI" in (tmp_path / "manifests" / "deploy.yaml").read_text()
+    assert run.outputs["changed"] == "true" and run.outputs["changed-files"] == "deploy.yaml"
+
+
+def test_invalid_config_is_an_annotation_on_its_file_and_line(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    (tmp_path / ".updater.yml").write_text("apps:\n  api:\n    environments:\n      staging: {mode: fast}\n")
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token, "target": "api/staging",
+                      "config": ".updater.yml"}, context(forge), workspace=tmp_path)
+    assert run.code == 2
+    assert re.search(r"^::error file=\.updater\.yml,line=4::\.updater\.yml:4: apps\.api\.environments\.staging\.mode: "
+                     r"'fast' is not one of", run.stdout, re.M), run.stdout
+    assert run.outputs["outcome"] == "failed" and run.outputs["pr-url"] == ""
+    assert run.summary.startswith("### updater bump failed")
+    assert forge.repo("acme/gitops").pulls == {}
+    assert_token_only_masked(run, forge.token)
+
+
+def test_rejected_token_fails_with_the_auth_exit_code_and_stays_masked(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    wrong = "wrong_token_0123456789abcdef"
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": wrong}, context(forge), workspace=tmp_path)
+    assert run.code == 6, run.stdout + run.stderr
+    assert "::error" in run.stdout and run.outputs["outcome"] == "failed"
+    assert_token_only_masked(run, wrong)
