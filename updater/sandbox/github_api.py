@@ -71,7 +71,7 @@ def root(store: Store, req: Request) -> Response:
 def get_user(store: Store, req: Request) -> Response:
     login = store.login(req.token)
     return ok("users/get-authenticated", {**J.user(req, login), "name": login, "created_at": now_iso(),
-                                          "updated_at": now_iso()})
+                                          "updated_at": now_iso(), "user_view_type": "private"})
 
 
 @routes.add("GET", "/rate_limit", "rate-limit/get")

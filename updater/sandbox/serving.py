@@ -57,41 +57,51 @@ def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
     started = time.monotonic()
     path = urlsplit(handler.path).path
     service = service_of(path)
-    status: int | None = None
-    operation: str | None = None
-    body: Any = None
+    recorded = False
+
+    def record(status: int | None, operation: str | None = None, body: Any = None) -> None:
+        # before the answer leaves: a client that saw the answer must find it in the log
+        nonlocal recorded
+        from updater.sandbox.forge import LoggedRequest
+
+        recorded = True
+        forge._record(LoggedRequest(handler.command, handler.path, service, operation, status,
+                                    None if isinstance(body, bytes) else body, time.monotonic() - started))
+
     try:
         payload = read_request_body(handler)
         fault = forge._take_fault(service, handler.command, handler.path)
         if fault and fault.kind == "slow":
             time.sleep(fault.seconds)
         elif fault and fault.kind == "drop":
+            record(None)
             handler.close_connection = True
             handler.connection.shutdown(2)
             return
         elif fault:
-            status, body = _fault_answer(handler, service, fault)
+            response = _fault_answer(service, fault)
+            record(response.status, None, response.body)
+            _send(handler, response)
             return
         if service == "git":
             status = _git(forge, handler, path, payload)
+            record(status)
             return
         response = _api(forge, handler, service, payload)
-        status, operation, body = response.status, response.operation, response.body
+        record(response.status, response.operation, response.body)
         _send(handler, response)
     except (BrokenPipeError, ConnectionResetError):
-        status = None
+        if not recorded:
+            record(None)
     except Exception:  # a forge bug must not kill the server: log it, answer like the service would
         log.exception("forge: %s %s failed", handler.command, handler.path)
-        status, body = 500, error_body(service, 500, "Internal Server Error")
+        body = error_body(service, 500, "Internal Server Error")
+        if not recorded:
+            record(500, None, body)
         try:
             _send(handler, Response(500, body))
         except OSError:
-            status = None
-    finally:
-        from updater.sandbox.forge import LoggedRequest
-
-        forge._record(LoggedRequest(handler.command, handler.path, service, operation, status, body,
-                                    time.monotonic() - started))
+            pass
 
 
 def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
@@ -109,7 +119,7 @@ def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
         handler.wfile.write(raw)
 
 
-def _fault_answer(handler: BaseHTTPRequestHandler, service: str, fault: F.Fault) -> tuple[int, Any]:
+def _fault_answer(service: str, fault: F.Fault) -> Response:
     if fault.kind in ("rate_limit", "secondary_rate_limit") and service != "git":
         status, headers, body = F.rate_limit_answer(fault, "gitlab" if service == "gitlab" else "github",
                                                     int(time.time()) + fault.retry_after)
@@ -118,8 +128,7 @@ def _fault_answer(handler: BaseHTTPRequestHandler, service: str, fault: F.Fault)
         body = error_body(service, status, "Bad Gateway" if status == 502 else "Injected failure")
         if service in ("git", "web"):
             body, headers = f"injected {status}\n".encode(), {"Content-Type": "text/plain"}
-    _send(handler, Response(status, body, headers))
-    return status, None if isinstance(body, bytes) else body
+    return Response(status, body, headers)
 
 
 def _token(handler: BaseHTTPRequestHandler, service: str) -> str | None:

@@ -1,0 +1,63 @@
+"""Client quirks the forge honours: absolute URLs under the base the client used (PyGithub checks them
+when it follows pagination links and completes objects), percent-encoded project paths and branch
+names and query-string parameters (python-gitlab)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import github
+import gitlab
+
+from tests.sandbox.forgehelp import Workspace
+from updater.sandbox.forge import Forge
+
+
+def _open_prs(forge: Forge, tmp_path: Path, count: int) -> None:
+    forge.create_repo("acme/gitops")
+    work = Workspace(forge, "acme/gitops", tmp_path)
+    for i in range(count):
+        work.commit_on(f"topic/{i}", {f"f{i}.txt": f"{i}\n"}, f"change {i}")
+    repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url).get_repo("acme/gitops")
+    for i in range(count):
+        repo.create_pull(base="main", head=f"topic/{i}", title=f"change {i}")
+
+
+def test_pygithub_follows_pagination_and_lazy_urls_under_another_host_name(forge: Forge, tmp_path: Path) -> None:
+    _open_prs(forge, tmp_path, 5)
+    base = forge.github_api_url.replace("127.0.0.1", "localhost")
+    gh = github.Github(auth=github.Auth.Token(forge.token), base_url=base, per_page=2)
+    pulls = list(gh.get_repo("acme/gitops").get_pulls(state="all"))
+    assert [p.number for p in pulls] == [5, 4, 3, 2, 1]
+    assert pulls[0].url.startswith(base + "/repos/acme/gitops/pulls/")
+    assert pulls[0].mergeable_state == "clean"  # lazily completed from pulls[0].url
+    assert len([r for r in forge.log_for("github", path_contains="/pulls?")]) == 3
+
+
+def test_python_gitlab_encoded_paths_query_params_and_pages(forge: Forge, tmp_path: Path) -> None:
+    _open_prs(forge, tmp_path, 3)
+    gl = gitlab.Gitlab(forge.gitlab_api_url, private_token=forge.token, per_page=2)
+    project = gl.projects.get("acme/gitops")
+    assert project.branches.get("topic/1").name == "topic/1"
+    assert any("/projects/acme%2Fgitops" in r.path for r in forge.log_for("gitlab"))
+    assert any("/branches/topic%2F1" in r.path for r in forge.log_for("gitlab"))
+    assert [m.iid for m in project.mergerequests.list(get_all=True, state="opened")] == [3, 2, 1]
+    mr = project.mergerequests.get(1)
+    mr.merge(auto_merge=True)  # nothing pending: merges now; the flag travels in the query string
+    assert "auto_merge=True" in forge.log_for("gitlab", method="PUT")[-1].path
+    assert project.mergerequests.get(1).state == "merged"
+
+
+def test_gitlab_project_by_numeric_id_and_label_edits(forge: Forge, tmp_path: Path) -> None:
+    _open_prs(forge, tmp_path, 1)
+    gl = gitlab.Gitlab(forge.gitlab_api_url, private_token=forge.token)
+    project = gl.projects.get(forge.repo("acme/gitops").id)
+    mr = project.mergerequests.get(1)
+    mr.labels = ["updater", "api"]
+    mr.save()
+    project.mergerequests.update(1, {"add_labels": "prod", "remove_labels": "api"})
+    assert project.mergerequests.get(1).labels == ["updater", "prod"]
+    assert [m.iid for m in project.mergerequests.list(labels=["prod"])] == [1]
+    gh_labels = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url) \
+        .get_repo("acme/gitops").get_pull(1).get_labels()
+    assert [label.name for label in gh_labels] == ["updater", "prod"]  # one record, two APIs
