@@ -85,6 +85,21 @@ class PrSettings:
 
 def run_pr(args: argparse.Namespace) -> int:
     settings = PrSettings.from_args(args, os.environ)
+    _print([bump_pr(settings)], settings, single=True)
+    return 0
+
+
+def run_rebase(args: argparse.Namespace) -> int:
+    settings = PrSettings.from_args(args, os.environ)
+    results, failures = rebase_all(settings)
+    _print(results, settings, single=False)
+    if failures:
+        raise failures[0]
+    return 0
+
+
+def bump_pr(settings: PrSettings) -> LandingResult:
+    """Propose `settings.images` in the target's PR (opening, updating or closing it)."""
     if not settings.images:
         raise BadInput("--mode pr needs --image: the new reference(s) to propose")
     with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
@@ -94,14 +109,12 @@ def run_pr(args: argparse.Namespace) -> int:
         branch = pr_body.branch_name(settings.branch_template, base=ws.branch, target=target, app=app)
         requested = tuple(ProposedBump(image, settings.paths, settings.source, settings.pipeline)
                           for image in settings.images)
-        result = PrLander(ws, provider, settings.options).land(Proposal(branch, ws.branch, target, requested))
-    _print([result], settings, single=True)
-    return 0
+        return PrLander(ws, provider, settings.options).land(Proposal(branch, ws.branch, target, requested))
 
 
-def run_rebase(args: argparse.Namespace) -> int:
-    """Refresh every open updater PR whose base moved; close those whose content is on the base."""
-    settings = PrSettings.from_args(args, os.environ)
+def rebase_all(settings: PrSettings) -> tuple[list[LandingResult], list[UpdaterError]]:
+    """Refresh every open updater PR whose base moved; close those whose content is on the base.
+    One PR failing does not keep the others stale: its error is returned with the results."""
     prefix = branch_prefix(settings.branch_template)
     results: list[LandingResult] = []
     failures: list[UpdaterError] = []
@@ -114,13 +127,10 @@ def run_rebase(args: argparse.Namespace) -> int:
                 continue  # an open PR on a matching branch, but not one of ours
             try:
                 results.append(lander.land(Proposal(pr.head, pr.base, state.target), known=pr))
-            except UpdaterError as err:  # one stuck PR must not keep the others stale
+            except UpdaterError as err:
                 log.error("pull request #%d (%s): %s", pr.number, pr.head, err)
                 failures.append(err)
-    _print(results, settings, single=False)
-    if failures:
-        raise failures[0]
-    return 0
+    return results, failures
 
 
 def branch_prefix(template: str | None) -> str:

@@ -53,6 +53,7 @@ class ProposalState:
     base: str
     bumps: tuple[ProposedBump, ...] = ()
     base_sha: str | None = None  # the base commit the branch was regenerated from
+    head: str | None = None  # PR body only: the branch commit this body describes (saves a fetch)
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -99,6 +100,7 @@ def merge_bumps(existing: Sequence[ProposedBump], requested: Sequence[ProposedBu
 def emit_marker(state: ProposalState) -> str:
     data = {
         "v": STATE_VERSION, "target": state.target, "base": state.base, "base_sha": state.base_sha,
+        **({"head": state.head} if state.head else {}),
         "bumps": [
             {k: v for k, v in (("ref", b.ref), ("paths", list(b.paths)), ("source", b.source),
                                ("pipeline", b.pipeline)) if v}
@@ -127,7 +129,7 @@ def parse_marker(text: str) -> ProposalState | None:
         for bump in bumps:
             ImageRef.parse_reference(bump.ref)
         return ProposalState(target=str(data["target"]), base=str(data["base"]), bumps=bumps,
-                             base_sha=data.get("base_sha"))
+                             base_sha=data.get("base_sha"), head=data.get("head"))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 

@@ -64,6 +64,7 @@ class PrLander:
 
     def __init__(self, ws: Workspace, provider: Provider, options: PrOptions) -> None:
         self.ws, self.provider, self.options = ws, provider, options
+        self._fresh_base: str | None = ws.branch  # the clone's work tree is this branch's tip, untouched
 
     def land(self, proposal: Proposal, *, known: PullRequest | None = None) -> LandingResult:
         def attempt(number: int) -> LandingResult:
@@ -74,11 +75,15 @@ class PrLander:
     # -- one attempt ---------------------------------------------------------------------------
     def _attempt(self, p: Proposal, known: PullRequest | None) -> LandingResult:
         ws, o = self.ws, self.options
-        head_sha = ws.ls_remote(f"refs/heads/{p.branch}")
-        branch_state = pr_body.parse_marker(self._message_of(p.branch)) if head_sha else None
-        base_sha = ws.refresh(p.base)
         pr = known or self.provider.find_open(head=p.branch)
-        previous = branch_state or (pr_body.parse_marker(pr.body) if pr else None)
+        body_state = pr_body.parse_marker(pr.body) if pr else None
+        head_sha = ws.ls_remote(f"refs/heads/{p.branch}")
+        if head_sha and body_state and body_state.head == head_sha:
+            branch_state = replace(body_state, head=None)  # the body describes the head: no fetch needed
+        else:
+            branch_state = pr_body.parse_marker(self._message_of(p.branch)) if head_sha else None
+        base_sha = self._base_tip(p.base)
+        previous = branch_state or body_state
         if head_sha and previous is None:
             raise PolicyRefused(f"branch {p.branch} exists but was not made by updater (no state marker); "
                                 "delete it or choose another --pr-branch")
@@ -99,7 +104,7 @@ class PrLander:
         if o.dry_run:
             return replace(result, outcome="updated" if pr else "created") if pushed else result
         commit_sha = head_sha if not pushed else self._push(p, state, plan.changes, title, head_sha)
-        body = pr_body.body(state, pr_body.changes_table(plan.changes), template=o.body)
+        body = pr_body.body(replace(state, head=commit_sha), pr_body.changes_table(plan.changes), template=o.body)
         pr, created, rewritten = self._ensure_pr(p, pr, title, body)
         warnings = list(plan.warnings) + self._decorate(pr, created=created)
         if merged.superseded and not created:
@@ -116,8 +121,17 @@ class PrLander:
                        warnings=tuple(warnings))
 
     def _message_of(self, branch: str) -> str:
+        self._fresh_base = None  # the work tree leaves the base
         self.ws.refresh(branch)
         return self.ws.message()
+
+    def _base_tip(self, base: str) -> str:
+        """Reset the clone to the current tip of `base`. Right after the clone (or a reset) the work
+        tree already is that tip: reuse it once instead of fetching again."""
+        fresh, self._fresh_base = self._fresh_base, None
+        if fresh == base:
+            return self.ws.head()
+        return self.ws.refresh(base)
 
     def _regenerate(self, bumps: Sequence[ProposedBump], *, requested: set[str]) -> tuple[BumpPlan, tuple[ProposedBump, ...]]:
         """Apply every bump, in order, to the fresh base in the clone. Old bumps the base has
@@ -215,7 +229,7 @@ class PrLander:
             state = pr_body.parse_marker(message)
             if state is None:
                 return pr
-            body = pr_body.body(state, pr_body.table_from_message(message), template=self.options.body)
+            body = pr_body.body(replace(state, head=written), pr_body.table_from_message(message), template=self.options.body)
             pr = self.provider.update(pr, title=message.splitlines()[0], body=body)
         return pr
 
