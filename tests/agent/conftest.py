@@ -14,7 +14,6 @@ from updater.agent.client import KubeClient, load_config
 from updater.agent.loop import Agent
 from updater.agent.settings import AgentSettings, AppSettings
 from updater.sandbox.git_http import GitHttpServer
-from updater.sandbox.kube.pytest_plugin import kube_api, kubeconfig, kubectl  # noqa: F401 (fixtures)
 from updater.sandbox.kube.server import KubeApiServer
 
 TOKEN = "gitops-read-token-4321"
@@ -97,7 +96,7 @@ def gitops(tmp_path: Path) -> Iterator[GitOpsRepo]:
         yield GitOpsRepo(server, work, env)
 
 
-def make_agent(kubeconfig: Path, repo: GitOpsRepo, tmp_path: Path, **app: object) -> Agent:  # noqa: F811
+def make_agent(kubeconfig: Path, repo: GitOpsRepo, tmp_path: Path, **app: object) -> Agent:
     """An agent following clusters/prod of `repo` (app "shop"); `app` overrides AppSettings fields."""
     fields: dict[str, object] = {"name": "shop", "repo": repo.url, "path": "clusters/prod", "token_env": "GIT_TOKEN",
                                  "interval": 0.2, **app}

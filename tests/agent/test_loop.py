@@ -4,11 +4,21 @@ another app's objects, and the request budget of a steady-state sync."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import json
+import threading
+import time
 from pathlib import Path
 
+import requests
+
 from tests.agent.conftest import CONFIGMAP, GitOpsRepo, agent_namespace, deployment, image_of, make_agent
+from updater.agent.leader import LeaderElector
+from updater.agent.loop import Agent
 from updater.agent.objects import APP_LABEL
+from updater.agent.server import AgentServer
 from updater.sandbox.kube.server import KubeApiServer
 
 
@@ -132,3 +142,71 @@ def test_steady_state_sync_lists_each_kind_once_and_writes_nothing(kube_api: Kub
     assert {verb for verb, _ in counts} <= {"list", "get", "discovery"}
     assert all(n == 1 for (verb, _), n in counts.items() if verb == "list")
     assert counts[("list", "deployments")] == 1 and counts[("get", "configmaps")] == 1
+
+
+def wait_until(predicate, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until `predicate()` held; fails after `timeout`."""
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, "condition not reached in time"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+@contextlib.contextmanager
+def running(agent: Agent, elector: LeaderElector | None = None):  # type: ignore[no-untyped-def]
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop, elector), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        agent.wake.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+def test_loop_heals_drift_within_one_interval(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    agent = make_agent(kubeconfig, gitops, tmp_path, self_heal=True, interval=0.5)
+    with running(agent):
+        wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 10)
+        edited = kube_api.get("apps/v1", "Deployment", "api", "shop")
+        edited["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/api:hacked"
+        kube_api.put(edited, manager="kubectl-edit")
+        healed_after = wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 5)
+    assert healed_after < 0.5 + 1.0  # one interval plus the sync itself
+
+
+def test_signed_webhook_syncs_at_once(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    agent = make_agent(kubeconfig, gitops, tmp_path, interval=300)
+    server = AgentServer("127.0.0.1:0", agent.metrics, on_webhook=agent.wake.set, webhook_secret="hook-secret").start()
+    try:
+        with running(agent):
+            wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 10)
+            gitops.commit({"clusters/prod/api/deployment.yaml": deployment("ghcr.io/acme/api:3.0.0")}, "bump")
+            body = b'{"ref": "refs/heads/main"}'
+            signature = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+            answer = requests.post(f"{server.url}/webhook", data=body, headers={"X-Hub-Signature-256": signature}, timeout=5)
+            assert answer.status_code == 202
+            wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:3.0.0", 5)  # long before the 300 s interval
+            synced_twice = 'updater_agent_syncs_total{app="shop",cluster="prod",outcome="ok"} 2'
+            wait_until(lambda: synced_twice in requests.get(f"{server.url}/metrics", timeout=5).text, 5)
+    finally:
+        server.stop()
+
+
+def test_two_agents_only_the_leader_syncs(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    agents = [make_agent(kubeconfig, gitops, tmp_path / name, interval=0.2) for name in ("a", "b")]
+    electors = [LeaderElector(agent.client, namespace="updater-system", identity=name, lease_seconds=15)
+                for agent, name in zip(agents, ("a", "b"), strict=True)]
+    with running(agents[0], electors[0]), running(agents[1], electors[1]):
+        wait_until(lambda: image_of(kube_api) is not None, 10)
+        time.sleep(0.6)
+    synced = [bool(agent.metrics.render().count("updater_agent_syncs_total{")) for agent in agents]
+    assert sorted(synced) == [False, True]
+    lease = kube_api.get("coordination.k8s.io/v1", "Lease", "updater-agent", "updater-system")
+    assert lease["spec"]["holderIdentity"] is None  # the leader released it on shutdown

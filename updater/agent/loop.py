@@ -170,12 +170,13 @@ class Agent:
         while not stop.is_set():
             now = time.monotonic()
             self.last_round = now
+            triggered = self.wake.is_set()
+            self.wake.clear()  # before syncing: a webhook arriving meanwhile starts the next round at once
             leading = elector is None or _safe_acquire(elector)
             for app in self.settings.apps:
-                if leading and (due[app.name] <= now or self.wake.is_set()):
+                if leading and (due[app.name] <= now or triggered):
                     self.sync_app(app)
                     due[app.name] = time.monotonic() + app.interval
-            self.wake.clear()
             wait = min(due.values()) - time.monotonic()
             if elector is not None:
                 wait = min(wait, elector.lease_seconds / 3)

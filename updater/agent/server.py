@@ -30,6 +30,11 @@ def verify_gitlab(secret: str, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(secret.encode(), header.encode())
 
 
+def _number(value: float) -> str:
+    """Integers without a decimal point; other values in full (`:g` would round timestamps)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 class Metrics:
     """The last status of each app, and counters since start; rendered as Prometheus text."""
 
@@ -57,7 +62,7 @@ class Metrics:
 
             def family(name: str, kind: str, text: str, samples: list[tuple[str, float]]) -> None:
                 lines.extend([f"# HELP {name} {text}", f"# TYPE {name} {kind}"])
-                lines.extend(f"{name}{{{labels}}} {value:g}" for labels, value in samples)
+                lines.extend(f"{name}{{{labels}}} {_number(value)}" for labels, value in samples)
 
             apps = sorted(self._last)
             label = {app: f'app="{app}",cluster="{self.cluster}"' for app in apps}
