@@ -170,8 +170,9 @@ class Workspace:
         depth = ["--depth", "1"] if self.shallow else []
         self._git("fetch", "--quiet", "--no-tags", *depth, "origin", f"+refs/heads/{branch}:{remote_ref}",
                   action="fetch from")
+        # reset --hard restores every tracked file; the engine only rewrites tracked files (atomically,
+        # via a temp file it removes on failure), so there is nothing untracked to clean.
         self._git("reset", "--quiet", "--hard", remote_ref, action="reset in")
-        self._git("clean", "-fdq", action="clean in")
         return self.head()
 
     def commit(self, message: str, *, files: Sequence[str], author: Identity, committer: Identity) -> str:
@@ -179,13 +180,14 @@ class Workspace:
         The commit is signed when git config asks for it (commit.gpgsign): we never override it."""
         message_file = self._tmp / "message.txt"
         message_file.write_text(message if message.endswith("\n") else message + "\n", encoding="utf-8")
-        self._git("add", "--", *files, action="git add in")
         env = {
             "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
             "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
         }
         # --no-verify: a bot's commit must not run a developer's global commit hooks.
-        self._git("commit", "--quiet", "--no-verify", "-F", str(message_file), env=env, action="commit in")
+        # `commit -- <files>` stages exactly those files (git's --only): one process instead of add + commit.
+        self._git("commit", "--quiet", "--no-verify", "-F", str(message_file), "--", *files, env=env,
+                  action="commit in")
         return self.head()
 
     def push(self, *, branch: str | None = None, expected: str | None = None) -> PushResult:

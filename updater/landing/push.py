@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.model import BumpPlan
@@ -66,11 +67,12 @@ def plan_on(workspace: Workspace, settings: LandingSettings) -> BumpPlan:
 
 
 def apply_and_commit(workspace: Workspace, settings: LandingSettings, plan: BumpPlan) -> str:
-    """Validate (unless --no-validate), write and commit `plan`; returns the commit sha."""
+    """Validate (unless --no-validate), write and commit `plan`; returns the commit sha.
+    The author is `settings.author` (see `with_identity`), else the bot."""
     if settings.validate:
         validate_plan(workspace.root, plan)
     apply_plan(workspace.root, plan)
-    author = settings.author or _configured_identity(workspace) or BOT
+    author = settings.author or BOT
     message = render_message(settings.message_template, plan, settings.requested, settings.ci)
     return workspace.commit(message, files=plan.files, author=author, committer=settings.committer or author)
 
@@ -112,6 +114,7 @@ class _Run:
         if self.workspace is None:
             self.workspace = open_workspace(settings)
             tip = self.workspace.head()
+            self.settings = settings = with_identity(settings, self.workspace)
         else:
             tip = self.workspace.refresh()
         workspace, branch = self.workspace, self.workspace.branch
@@ -133,9 +136,13 @@ class _Run:
         return LandingResult("pushed", plan, branch, branch, self.last_commit, attempts=number)
 
 
-def _configured_identity(workspace: Workspace) -> Identity | None:
+def with_identity(settings: LandingSettings, workspace: Workspace) -> LandingSettings:
+    """`settings` with the author resolved once per run: the flag / GIT_AUTHOR_* environment, else
+    user.name / user.email from git config as the clone sees it, else the bot."""
+    if settings.author is not None:
+        return settings
     name, email = workspace.config("user.name"), workspace.config("user.email")
-    return Identity(name, email) if name and email else None
+    return replace(settings, author=Identity(name, email) if name and email else BOT)
 
 
 def _resolve_target_from_remote(args: argparse.Namespace) -> argparse.Namespace:

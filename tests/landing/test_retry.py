@@ -1,0 +1,78 @@
+"""The named retry policies: what retries, how often, how long, and what is logged."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from updater.errors import AuthFailed, PushRejected, RemoteError, TransientRemoteError
+from updater.landing.retry import RetryPolicy, call_with_retries, retry_on_race, retry_transient
+
+
+def flaky(errors: list[Exception], value: str = "done"):
+    calls: list[int] = []
+
+    def fn(attempt: int) -> str:
+        calls.append(attempt)
+        if errors:
+            raise errors.pop(0)
+        return value
+
+    return fn, calls
+
+
+def test_transient_errors_retry_until_success_with_numbered_logs(caplog: pytest.LogCaptureFixture) -> None:
+    fn, calls = flaky([PushRejected("moved"), TransientRemoteError("502")])
+    waits: list[float] = []
+    with caplog.at_level(logging.WARNING, logger="updater.landing"):
+        assert call_with_retries(fn, retry_transient(RetryPolicy(attempts=5, wait_base=0.5)), what="x",
+                                 sleep=waits.append) == "done"
+    assert calls == [1, 2, 3]
+    assert [m for m in caplog.messages] == [f"attempt 2/5 in {waits[0]:.2f}s: moved", f"attempt 3/5 in {waits[1]:.2f}s: 502"]
+    assert 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0  # full jitter: uniform up to base * 2^n
+
+
+def test_permanent_errors_fail_at_once() -> None:
+    fn, calls = flaky([AuthFailed("bad token")])
+    with pytest.raises(AuthFailed):
+        call_with_retries(fn, retry_transient(RetryPolicy()), what="x", sleep=lambda s: None)
+    assert calls == [1]
+
+
+def test_budget_by_count_ends_in_a_permanent_remote_error() -> None:
+    fn, calls = flaky([PushRejected("moved")] * 10)
+    with pytest.raises(RemoteError, match=r"push still failing after 3 attempt\(s\) .*--retries 3.*: moved") as caught:
+        call_with_retries(fn, retry_transient(RetryPolicy(attempts=3)), what="push", sleep=lambda s: None)
+    assert calls == [1, 2, 3] and not caught.value.transient
+    assert isinstance(caught.value.__cause__, PushRejected)
+
+
+def test_budget_by_time_stops_before_a_wait_that_would_pass_it() -> None:
+    fn, calls = flaky([TransientRemoteError("503")] * 10)
+    policy = RetryPolicy(attempts=10, timeout=0.5, wait_base=2.0, wait_max=2.0)
+    waits: list[float] = []
+    with pytest.raises(RemoteError, match="--retry-timeout 0.5"):
+        call_with_retries(fn, retry_transient(policy), what="x", sleep=waits.append)
+    assert len(calls) < 10 and sum(waits) <= 0.5
+
+
+def test_waits_grow_exponentially_and_are_capped() -> None:
+    fn, _ = flaky([PushRejected("moved")] * 7)
+    waits: list[float] = []
+    call_with_retries(fn, retry_transient(RetryPolicy(attempts=8, wait_base=1.0, wait_max=4.0)), what="x",
+                      sleep=waits.append)
+    assert len(waits) == 7 and all(0 <= w <= 4.0 for w in waits)
+    assert all(w <= 2 ** i for i, w in enumerate(waits))
+
+
+def test_retry_on_race_does_not_retry_network_errors() -> None:
+    fn, calls = flaky([TransientRemoteError("500")])
+    with pytest.raises(TransientRemoteError):
+        call_with_retries(fn, retry_on_race(RetryPolicy()), what="x", sleep=lambda s: None)
+    assert calls == [1]
+
+
+def test_invalid_policies_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        RetryPolicy(attempts=0)
