@@ -27,8 +27,7 @@ from dataclasses import replace
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.model import BumpPlan
 from updater.bump.report import plan_diff, plan_to_json, summary
-from updater.errors import BadInput, PolicyRefused
-from updater.git.credentials import resolve_credentials
+from updater.errors import PolicyRefused
 from updater.git.identity import BOT, Identity
 from updater.git.workspace import Workspace
 from updater.landing.message import render_message
@@ -42,8 +41,6 @@ SUPERSEDED = "superseded"  # marker at the start of the warning when a newer bum
 
 
 def run_push(args: argparse.Namespace) -> int:
-    if args.target and not args.config:
-        args = _resolve_target_from_remote(args)
     settings = settings_from_args(args, os.environ)
     if settings.dry_run:
         plan, branch = preview(settings)
@@ -143,20 +140,6 @@ def with_identity(settings: LandingSettings, workspace: Workspace) -> LandingSet
         return settings
     name, email = workspace.config("user.name"), workspace.config("user.email")
     return replace(settings, author=Identity(name, email) if name and email else BOT)
-
-
-def _resolve_target_from_remote(args: argparse.Namespace) -> argparse.Namespace:
-    """--target without --config: the flags with the target from the remote's .updater.yml applied
-    (read from one extra shallow clone of the branch)."""
-    from updater.config import find_config, resolve_target
-
-    url, credentials = resolve_credentials(args.repo, os.environ, token_env=args.token_env)
-    with Workspace.clone(url, credentials=credentials, branch=args.branch) as workspace:
-        path = find_config(workspace.root)
-        if path is None:
-            raise BadInput(f"--target {args.target!r} needs a config file: no .updater.yml on the branch of "
-                           f"{url} (or use --config)")
-        return resolve_target(path, args.target, args)
 
 
 def result_to_json(result: LandingResult, settings: LandingSettings, *, dry_run: bool) -> dict[str, object]:
