@@ -79,7 +79,7 @@ class KubeApi:
     def _resource(self, target: Target, request: Request) -> Response:
         method = request.method
         if method == "GET" and target.name:
-            obj = self.store.get(target.rt, target.namespace, target.name)
+            obj = self.store.get(target.rt, target.namespace, target.name, copy=False)
             return self._shaped(target, request, [obj], single=True)
         if method == "GET":
             return self._list(target, request)
@@ -114,7 +114,7 @@ class KubeApi:
                 self.store, target.rt, target.namespace, match, request.query.get("resourceVersion", ""),
                 float(request.query.get("timeoutSeconds") or self.watch_timeout), self.stopping,
                 initial_events=request.query.get("sendInitialEvents") == "true"))
-        items, rv = self.store.list(target.rt, target.namespace or None, match)
+        items, rv = self.store.list(target.rt, target.namespace or None, match, copy=False)
         limit, start = int(request.query.get("limit") or 0), int(request.query.get("continue") or 0)
         more = ""
         if limit:

@@ -8,10 +8,10 @@ answers 422/400 as the real server does).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from updater.sandbox.kube.schema import item_key, list_keys, list_type
+from updater.sandbox.kube.tree import clone
 
 
 class PatchError(ValueError):
@@ -20,7 +20,7 @@ class PatchError(ValueError):
 
 def merge_patch(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     out = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -32,9 +32,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if patch.get("$patch") == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
         return None
     out = dict(target) if isinstance(target, dict) else {}
@@ -69,7 +69,7 @@ def _merge_list(live: list[Any], patch: list[Any], field: str) -> list[Any]:
     if kind == "set":
         return live + [v for v in patch if v not in live]
     if kind != "map":
-        return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
+        return clone([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
     keys = list_keys(field, live + patch) or ()
     out = list(live)
     for item in patch:
@@ -79,7 +79,7 @@ def _merge_list(live: list[Any], patch: list[Any], field: str) -> list[Any]:
             if index is not None:
                 del out[index]
         elif index is None:
-            out.append({k: copy.deepcopy(v) for k, v in item.items() if k != "$patch"})
+            out.append({k: clone(v) for k, v in item.items() if k != "$patch"})
         else:
             out[index] = strategic_merge_patch(out[index], item, field)
     return out
@@ -118,7 +118,7 @@ def _resolve(doc: Any, parts: list[str]) -> Any:
 
 
 def json_patch(target: Any, operations: list[dict[str, Any]]) -> Any:
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in operations:
         kind, parts = op.get("op"), _pointer(op.get("path", ""))
         try:
@@ -128,7 +128,7 @@ def json_patch(target: Any, operations: list[dict[str, Any]]) -> Any:
                 continue
             if kind in ("move", "copy"):
                 source = _pointer(op.get("from", ""))
-                value = copy.deepcopy(_resolve(doc, source))
+                value = clone(_resolve(doc, source))
                 if kind == "move":
                     doc = _remove(doc, source)
                 doc = _add(doc, parts, value, replace=False)
@@ -137,7 +137,7 @@ def json_patch(target: Any, operations: list[dict[str, Any]]) -> Any:
             elif kind in ("add", "replace"):
                 if kind == "replace":
                     _resolve(doc, parts)
-                doc = _add(doc, parts, copy.deepcopy(op.get("value")), replace=kind == "replace")
+                doc = _add(doc, parts, clone(op.get("value")), replace=kind == "replace")
             else:
                 raise PatchError(f"unknown JSON patch operation {kind!r}")
         except (IndexError, ValueError, TypeError, KeyError) as err:

@@ -165,6 +165,7 @@ class KubeApiServer:
 def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms stalls
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log is the record
             pass

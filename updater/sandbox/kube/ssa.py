@@ -9,7 +9,6 @@ manager owns with a different value are conflicts unless `force` (then ownership
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,6 +16,7 @@ from updater.sandbox.kube.fieldsets import (
     Path, changed_paths, field_set, from_fields_v1, ownable, pathstr, remove_at, to_fields_v1, value_at,
 )
 from updater.sandbox.kube.schema import item_key, list_keys, list_type
+from updater.sandbox.kube.tree import clone
 
 
 @dataclass(frozen=True)
@@ -99,12 +99,12 @@ def merge_config(base: Any, config: Any, field: str = "") -> Any:
             if value is None:
                 out.pop(key, None)
             else:
-                out[key] = merge_config(base[key], value, key) if key in base else copy.deepcopy(value)
+                out[key] = merge_config(base[key], value, key) if key in base else clone(value)
         return out
     if isinstance(config, list) and isinstance(base, list):
         kind = list_type(field, base + config)
         if kind == "set":
-            return base + [copy.deepcopy(v) for v in config if v not in base]
+            return base + [clone(v) for v in config if v not in base]
         if kind == "map":
             keys = list_keys(field, base + config) or ()
             out_list = list(base)
@@ -112,11 +112,11 @@ def merge_config(base: Any, config: Any, field: str = "") -> Any:
                 wanted = item_key(keys, item)
                 index = next((i for i, old in enumerate(out_list) if item_key(keys, old) == wanted), None)
                 if index is None:
-                    out_list.append(copy.deepcopy(item))
+                    out_list.append(clone(item))
                 else:
                     out_list[index] = merge_config(out_list[index], item)
             return out_list
-    return copy.deepcopy(config)
+    return clone(config)
 
 
 def apply(
@@ -138,7 +138,7 @@ def apply(
     others = [e for e in entries if e is not mine]
     owned_by_others = frozenset().union(*(e.fields for e in others))
 
-    merged = copy.deepcopy(live) if live is not None else {"metadata": {}}
+    merged = clone(live) if live is not None else {"metadata": {}}
     if mine is not None:
         for path in _removable(mine.fields - new_set, owned_by_others):
             remove_at(merged, path)
@@ -200,7 +200,7 @@ def record_update(
     before = ownable(old) if old is not None else {}
     after = ownable(new)
     changed, removed = changed_paths(before, after)
-    result = copy.deepcopy(new)
+    result = clone(new)
     if not changed and not removed:
         result.setdefault("metadata", {})["managedFields"] = write_managed(entries)
         return result

@@ -9,18 +9,18 @@ in a bounded event log that watches read. `lock` lets callers make read-modify-w
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from updater.sandbox.kube import errors
 from updater.sandbox.kube.discovery import ResourceType
+from updater.sandbox.kube.tree import clone
 
 Obj = dict[str, Any]
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -74,26 +74,24 @@ class Store:
         """The stored object itself (no copy) or None; only under `lock`, never to be mutated."""
         return self._bucket(rt.key).get((namespace if rt.namespaced else "", name))
 
-    def get(self, rt: ResourceType, namespace: str, name: str) -> Obj:
+    def get(self, rt: ResourceType, namespace: str, name: str, *, copy: bool = True) -> Obj:
+        """The object; `copy=False` shares the stored dict (read-only use, e.g. serializing a response:
+        stored dicts are replaced on write, never changed in place)."""
         with self.lock:
             obj = self.peek(rt, namespace, name)
             if obj is None:
                 raise errors.not_found(rt.group, rt.plural, name)
-            return copy.deepcopy(obj)
+            return clone(obj) if copy else obj
 
-    def list(self, rt: ResourceType, namespace: str | None, match: Callable[[Obj], bool] = lambda o: True
-             ) -> tuple[list[Obj], str]:
+    def list(self, rt: ResourceType, namespace: str | None, match: Callable[[Obj], bool] = lambda o: True,
+             *, copy: bool = True) -> tuple[list[Obj], str]:
         with self.lock:
             items = [
-                copy.deepcopy(obj)
+                clone(obj) if copy else obj
                 for (ns, _), obj in sorted(self._bucket(rt.key).items())
                 if (not namespace or ns == namespace) and match(obj)
             ]
             return items, self.resource_version
-
-    def kinds(self) -> Iterator[tuple[str, str]]:
-        with self.lock:
-            return iter(list(self._objects))
 
     # -- writes -------------------------------------------------------------------------------
     def _next_rv(self) -> str:
@@ -116,7 +114,7 @@ class Store:
             hook(rt, old, new)
 
     def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         name, namespace = meta.get("name", ""), meta.get("namespace", "") if rt.namespaced else ""
         with self.lock:
@@ -133,11 +131,11 @@ class Store:
             self._stamp_new(obj)
             self._bucket(rt.key)[(namespace, name)] = obj
             self._record(rt, "ADDED", None, obj, obj)
-            return copy.deepcopy(obj)
+            return clone(obj)
 
     def update(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
         """Replace the stored object; a set `metadata.resourceVersion` must be the current one."""
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = obj.setdefault("metadata", {})
         name, namespace = meta.get("name", ""), meta.get("namespace", "") if rt.namespaced else ""
         with self.lock:
@@ -155,7 +153,7 @@ class Store:
                 meta["generation"] = (old["metadata"].get("generation") or 0) + 1
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             if _comparable(obj) == _comparable(old):
-                return copy.deepcopy(old)
+                return clone(old)
             if dry_run:
                 return obj
             if meta.get("deletionTimestamp") and not meta.get("finalizers"):
@@ -163,7 +161,7 @@ class Store:
             meta["resourceVersion"] = self._next_rv()
             self._bucket(rt.key)[(namespace, name)] = obj
             self._record(rt, "MODIFIED", old, obj, obj)
-            return copy.deepcopy(obj)
+            return clone(obj)
 
     def delete(self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False,
                precondition_rv: str = "", precondition_uid: str = "") -> Obj:
@@ -177,24 +175,19 @@ class Store:
                     precondition_uid and precondition_uid != old["metadata"]["uid"]):
                 raise errors.conflict(rt.group, rt.plural, name, "the precondition for the delete was not met")
             if dry_run:
-                return copy.deepcopy(old)
+                return clone(old)
             if old["metadata"].get("finalizers") and rt.key != ("", "namespaces"):
-                marked = copy.deepcopy(old)
+                marked = clone(old)
                 marked["metadata"].setdefault("deletionTimestamp", self.clock())
                 marked["metadata"]["resourceVersion"] = self._next_rv()
                 self._bucket(rt.key)[(namespace, name)] = marked
                 self._record(rt, "MODIFIED", old, marked, marked)
-                return copy.deepcopy(marked)
+                return clone(marked)
             return self._remove(rt, namespace, name)
 
     def _remove(self, rt: ResourceType, namespace: str, name: str) -> Obj:
         old = self._bucket(rt.key).pop((namespace, name))
-        gone = copy.deepcopy(old)
+        gone = clone(old)
         gone["metadata"]["resourceVersion"] = self._next_rv()
         self._record(rt, "DELETED", old, None, gone)
-        return copy.deepcopy(gone)
-
-    def objects_in_namespace(self, namespace: str) -> list[tuple[tuple[str, str], str]]:
-        """(resource key, name) of every object stored in `namespace` (for namespace deletion)."""
-        with self.lock:
-            return [(key, name) for key, bucket in self._objects.items() for (ns, name) in bucket if ns == namespace]
+        return clone(gone)

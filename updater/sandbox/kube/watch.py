@@ -38,7 +38,7 @@ def watch_stream(store: Store, rt: ResourceType, namespace: str, match: Callable
     deadline = time.monotonic() + timeout
     with store.lock:
         if since in ("", "0") or initial_events:
-            items, current = store.list(rt, namespace or None, match)
+            items, current = store.list(rt, namespace or None, match, copy=False)
             initial = [_line("ADDED", obj) for obj in items]
             if initial_events:
                 initial.append(_initial_events_end(rt, current))

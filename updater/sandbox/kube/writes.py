@@ -8,7 +8,6 @@ garbage collector would.
 
 from __future__ import annotations
 
-import copy
 import json
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from updater.sandbox.kube.fieldsets import pathstr
 from updater.sandbox.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
 from updater.sandbox.kube.routes import Target
 from updater.sandbox.kube.store import Obj, Store
+from updater.sandbox.kube.tree import clone
 from updater.sandbox.kube.wire import APPLY, Request, Response, json_body, scale_view
 
 _PATCHERS = {
@@ -96,8 +96,7 @@ class Writes:
             manager = self._manager(request, required=True)
             validation.check_identity(rt, body, namespace=target.namespace, name=target.name)
             with self.store.lock:
-                live = self.store.peek(rt, target.namespace, target.name)
-                live = copy.deepcopy(live)
+                live = self.store.peek(rt, target.namespace, target.name)  # read-only below: no copy
                 if live is None and target.subresource:
                     raise errors.not_found(rt.group, rt.plural, target.name)
                 try:
@@ -124,7 +123,7 @@ class Writes:
         with self.store.lock:
             live = self.store.get(rt, target.namespace, target.name)
             try:
-                patched = patcher(copy.deepcopy(live), body)
+                patched = patcher(clone(live), body)
             except PatchError as err:
                 raise errors.ApiError(422, "Invalid", str(err)) from err
             if not isinstance(patched, dict):
@@ -151,7 +150,7 @@ class Writes:
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid("Scale", "autoscaling", target.name,
                                      [("spec.replicas", f"Invalid value: {replicas!r}: must be a non-negative integer")])
-            new = copy.deepcopy(live)
+            new = clone(live)
             new.setdefault("spec", {})["replicas"] = replicas
             new["metadata"].pop("resourceVersion", None)
             written = self._write(Target(rt, target.namespace, target.name), live, new, request,
