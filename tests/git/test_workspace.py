@@ -64,6 +64,17 @@ def test_partial_sparse_clone_checks_out_only_the_globs(server: GitHttpServer, t
     assert read_blob(bare, "main", "apps/api/deploy.yaml") == "image: ghcr.io/acme/api:1.1.0"
 
 
+def test_widen_leaves_the_sparse_checkout(server: GitHttpServer, tmp_path: Path) -> None:
+    _, creds = resolve_credentials(server.repo_url("acme/gitops.git"), {"GITHUB_TOKEN": TOKEN})
+    with Workspace.clone(server.repo_url("acme/gitops.git"), credentials=creds, sparse=["README.md"],
+                         parent=tmp_path) as ws:
+        assert ws.sparse and not (ws.root / "apps").exists()
+        ws.widen()
+        assert not ws.sparse and (ws.root / "apps/web/deploy.yaml").read_text() == "image: ghcr.io/acme/web:2.0.0\n"
+        ws.refresh()
+        assert (ws.root / "apps/api/deploy.yaml").exists()
+
+
 def test_sparse_falls_back_when_the_server_has_no_filter_support(bare: Path, tmp_path: Path) -> None:
     # git over file:// runs upload-pack with the bare repo's config, where uploadpack.allowFilter is unset
     with Workspace.clone(bare.as_uri(), credentials=NONE, sparse=["./apps/web/*.yaml"], parent=tmp_path) as ws:

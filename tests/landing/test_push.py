@@ -212,6 +212,31 @@ def test_sparse_path_bumps_only_under_the_globs(server: GitHttpServer, tmp_path:
     assert "ghcr.io/acme/shared:1.0.0" in read_blob(bare, "main", "apps/web/deploy.yaml")
 
 
+def test_sparse_clone_is_widened_when_kustomize_validation_needs_a_base(tmp_path: Path) -> None:
+    bare = manifest_remote(tmp_path / "srv2", {
+        "base/deploy.yaml": deployment("api", "ghcr.io/acme/api:1.0.0"),
+        "base/kustomization.yaml": "resources:\n  - deploy.yaml\n",
+        "overlays/staging/kustomization.yaml": (
+            "resources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/api\n    newTag: 1.0.0\n"),
+        "other/big.yaml": "x: 1\n",
+    })
+    with GitHttpServer(bare.parent.parent, token=TOKEN) as served:
+        done = run_bump(served.repo_url("acme/gitops.git"), "ghcr.io/acme/api:1.1.0", verbose=True,
+                        env=cli_env(tmp_path, {"GITHUB_TOKEN": TOKEN}), extra=["--path", "overlays/staging/**", "--json"])
+    assert done.returncode == 0, done.stderr
+    assert "leaving the sparse checkout" in done.stderr and "validating: building 1 kustomization" in done.stderr
+    assert json.loads(done.stdout)["changed_files"] == ["overlays/staging/kustomization.yaml"]
+    assert "newTag: 1.1.0" in read_blob(bare, "main", "overlays/staging/kustomization.yaml")
+    assert "ghcr.io/acme/api:1.0.0" in read_blob(bare, "main", "base/deploy.yaml")  # outside --path: untouched
+
+
+def test_sparse_clone_without_kustomizations_stays_sparse(server: GitHttpServer, tmp_path: Path) -> None:
+    done = run_bump(server.repo_url("acme/gitops.git"), "ghcr.io/acme/api:1.1.0", verbose=True,
+                    env=cli_env(tmp_path, {"GITHUB_TOKEN": TOKEN}), extra=["--path", "apps/api/*.yaml"])
+    assert done.returncode == 0, done.stderr
+    assert "leaving the sparse checkout" not in done.stderr
+
+
 # -- races, in process: a real push lands between our clone and our push ---------------------------
 
 def test_race_reapplies_the_bump_on_the_new_tip(server: GitHttpServer, bare: Path, tmp_path: Path) -> None:

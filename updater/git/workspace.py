@@ -83,6 +83,7 @@ class Workspace:
         self.branch = ""
         self.strategy: Strategy = "shallow"
         self.shallow = True
+        self.sparse = False  # True while the work tree holds only the sparse patterns
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -127,6 +128,14 @@ class Workspace:
             log.info("the server does not support partial clone: cloned all files, checking out only --path")
         self._git("sparse-checkout", "set", "--no-cone", *patterns, action="sparse checkout of")
         self._git("checkout", "--quiet", self.branch, action="checkout of")
+        self.sparse = True
+
+    def widen(self) -> None:
+        """Check out the whole tree (leave sparse checkout); a partial clone fetches the missing
+        files in one batch. Later `refresh()`es keep the whole tree."""
+        if self.sparse:
+            self._git("sparse-checkout", "disable", action="sparse checkout of")
+            self.sparse = False
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from updater.landing.message import render_message
 from updater.landing.result import LandingResult
 from updater.landing.retry import call_with_retries, retry_transient
 from updater.landing.settings import LandingSettings, settings_from_args
+from updater.manifests.locate import KUSTOMIZATION_NAMES
 
 log = logging.getLogger("updater.landing")
 
@@ -52,9 +53,11 @@ def run_push(args: argparse.Namespace) -> int:
 
 
 def open_workspace(settings: LandingSettings) -> Workspace:
-    """The clone every mode starts from: shallow, sparse when --path globs were given."""
+    """The clone every mode starts from: shallow; with --path globs, partial + sparse, and the sparse
+    set also holds every kustomization file (a few small files) so validation can see them."""
+    sparse = (*settings.paths, *(f"**/{name}" for name in KUSTOMIZATION_NAMES)) if settings.paths else ()
     return Workspace.clone(settings.repo_url, credentials=settings.credentials, branch=settings.branch,
-                           sparse=settings.paths, timeout=settings.git_timeout, parent=settings.workdir)
+                           sparse=sparse, timeout=settings.git_timeout, parent=settings.workdir)
 
 
 def plan_on(workspace: Workspace, settings: LandingSettings) -> BumpPlan:
@@ -67,6 +70,7 @@ def apply_and_commit(workspace: Workspace, settings: LandingSettings, plan: Bump
     """Validate (unless --no-validate), write and commit `plan`; returns the commit sha.
     The author is `settings.author` (see `with_identity`), else the bot."""
     if settings.validate:
+        _complete_for_validation(workspace)
         validate_plan(workspace.root, plan)
     apply_plan(workspace.root, plan)
     author = settings.author or BOT
@@ -79,6 +83,7 @@ def preview(settings: LandingSettings) -> tuple[BumpPlan, str]:
     with open_workspace(settings) as workspace:
         plan = plan_on(workspace, settings)
         if plan.changes and settings.validate:
+            _complete_for_validation(workspace)
             validate_plan(workspace.root, plan)
         return plan, workspace.branch
 
@@ -131,6 +136,15 @@ class _Run:
         self.last_commit = apply_and_commit(workspace, settings, plan)
         workspace.push()
         return LandingResult("pushed", plan, branch, branch, self.last_commit, attempts=number)
+
+
+def _complete_for_validation(workspace: Workspace) -> None:
+    """A Kustomize build needs files outside the --path globs (bases, components, patches): in a
+    sparse clone of a tree that has kustomizations, check out the whole tree before validating.
+    Without kustomizations validation builds nothing, and the sparse clone stays sparse."""
+    if workspace.sparse and any(next(workspace.root.rglob(name), None) for name in KUSTOMIZATION_NAMES):
+        log.info("validation needs the whole tree (kustomizations present): leaving the sparse checkout")
+        workspace.widen()
 
 
 def with_identity(settings: LandingSettings, workspace: Workspace) -> LandingSettings:
