@@ -170,3 +170,21 @@ def test_dropped_label_is_removed_by_the_next_apply(kube_api: KubeApiServer, kub
     assert diff.returncode == 1 and "-    tier: front" in diff.out
     ok(kubectl("apply", "--server-side", "-f", str(manifest)))
     assert kube_api.get("apps/v1", "Deployment", "web", "default")["metadata"]["labels"] == {"app": "web"}
+
+
+def test_create_and_client_side_apply_and_api_resources(kube_api: KubeApiServer, kubectl: Kubectl,
+                                                         tmp_path: Path) -> None:
+    ns = tmp_path / "ns.yaml"
+    ns.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n")
+    assert "namespace/team created" in ok(kubectl("create", "-f", str(ns)))
+    assert "AlreadyExists" in kubectl("create", "-f", str(ns)).err
+
+    manifest = deployment(tmp_path).read_text().replace("namespace: default", "namespace: team")
+    (tmp_path / "team.yaml").write_text(manifest)
+    assert "deployment.apps/web created" in ok(kubectl("apply", "-f", str(tmp_path / "team.yaml")))
+    (tmp_path / "team.yaml").write_text(manifest.replace("replicas: 2", "replicas: 1"))
+    assert "deployment.apps/web configured" in ok(kubectl("apply", "-f", str(tmp_path / "team.yaml")))
+    assert kube_api.get("apps/v1", "Deployment", "web", "team")["spec"]["replicas"] == 1
+
+    resources = ok(kubectl("api-resources", "--api-group=apps", "-o", "name")).split()
+    assert resources == ["daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps"]

@@ -238,3 +238,21 @@ def test_token_auth_and_kubeconfig(tmp_path: Path) -> None:
         config = json.loads(server.write_kubeconfig(tmp_path / "kc", context="prod").read_text())
         assert config["current-context"] == "prod" and config["clusters"][0]["cluster"]["server"] == server.url
         assert (tmp_path / "kc").stat().st_mode & 0o077 == 0
+
+
+def test_events_in_both_api_groups(kube_api: KubeApiServer) -> None:
+    core = {"apiVersion": "v1", "kind": "Event", "metadata": {"generateName": "api-"},
+            "involvedObject": {"kind": "Deployment", "name": "api", "namespace": "default"},
+            "reason": "Synced", "message": "applied 3 objects", "type": "Normal"}
+    created = requests.post(kube_api.url + "/api/v1/namespaces/default/events", json=core).json()
+    assert created["metadata"]["name"].startswith("api-") and len(created["metadata"]["name"]) > 4
+    listed = requests.get(kube_api.url + "/api/v1/namespaces/default/events",
+                          params={"fieldSelector": "involvedObject.name=api,reason=Synced"}).json()
+    assert [e["message"] for e in listed["items"]] == ["applied 3 objects"]
+    new_style = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1"},
+                 "regarding": {"kind": "Deployment", "name": "api"}, "reason": "Synced", "note": "ok",
+                 "type": "Normal", "action": "Apply", "reportingController": "updater",
+                 "reportingInstance": "agent-1", "eventTime": "2026-01-01T00:00:00.000000Z"}
+    url = kube_api.url + "/apis/events.k8s.io/v1/namespaces/default/events"
+    assert requests.post(url, json=new_style).status_code == 201
+    assert [e["note"] for e in requests.get(url).json()["items"]] == ["ok"]
