@@ -22,10 +22,10 @@ from tests.landing.push_helpers import (
     run_bump,
 )
 from updater.cli import build_parser
-from updater.errors import ExitCode
+from updater.errors import ExitCode, PolicyRefused
 from updater.landing.push import land
 from updater.landing.settings import LandingSettings, settings_from_args
-from updater.sandbox.git_http import GitHttpServer
+from updater.sandbox.git_http import GitHttpServer, http_error
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 
@@ -266,6 +266,16 @@ def test_race_lost_to_a_newer_version_is_superseded_not_a_downgrade(server: GitH
     assert (result.outcome, result.attempts) == ("unchanged", 2)
     assert result.warnings and result.warnings[0].startswith("superseded: a newer version is already on main")
     assert "ghcr.io/acme/api:1.2.0" in read_blob(bare, "main", "apps/api/deploy.yaml")
+
+
+def test_newer_version_seen_before_any_plan_is_a_plain_downgrade(server: GitHttpServer, bare: Path,
+                                                                 tmp_path: Path) -> None:
+    """The first clone fails (502) while a newer version lands; the retry's first plan sees it: the
+    run never had a valid bump, so this is a downgrade request (exit 4), not a lost race."""
+    newer = pusher(bare, tmp_path, {"apps/api/deploy.yaml": deployment("api", "ghcr.io/acme/api:1.2.0")})
+    server.faults["upload-pack"].append(lambda service, handler: newer(service, handler) or http_error(502)(service, handler))
+    with pytest.raises(PolicyRefused, match="refusing to downgrade"):
+        land(settings(server.repo_url("acme/gitops.git"), "ghcr.io/acme/api:1.1.0", env={"GITHUB_TOKEN": TOKEN}))
 
 
 def test_race_budget_exhausted_is_exit_7_and_nothing_of_ours_lands(server: GitHttpServer, bare: Path,

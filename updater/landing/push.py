@@ -7,9 +7,10 @@ conflict to resolve — under the `retry_transient` policy. At every attempt the
 
 - the tip already carries the bump (another pipeline pushed the same image) → outcome "unchanged",
   no commit, exit 0;
-- the tip carries a *newer* version: on the first attempt this is a plain downgrade request → the
-  engine's PolicyRefused (exit 4, as in local mode); on a later attempt it means a concurrent, newer
-  bump won the race while we retried → "unchanged" with a "superseded" warning, exit 0, nothing pushed.
+- the tip carries a *newer* version: if it did so the first time we could plan, this is a plain
+  downgrade request → the engine's PolicyRefused (exit 4, as in local mode); if an earlier attempt
+  planned the bump on an older tip, a concurrent newer bump won the race while we retried →
+  "unchanged" with a "superseded" warning, exit 0, nothing pushed.
 
 A run that fails (or is killed) pushes nothing: the only remote write is one atomic ref update.
 `run_push(args)` is the CLI entry (dispatched from `updater.commands.bump`).
@@ -106,6 +107,7 @@ class _Run:
         self.workspace: Workspace | None = None
         self.last_commit: str | None = None
         self.last_plan = BumpPlan()
+        self.planned = False  # an earlier attempt had a valid plan on an older tip
 
     def close(self) -> None:
         if self.workspace is not None:
@@ -125,11 +127,12 @@ class _Run:
         try:
             plan = plan_on(workspace, settings)
         except PolicyRefused as refusal:
-            if number == 1:
+            if not self.planned:  # the branch was already newer when we first looked: a plain downgrade
                 raise
             warning = f"{SUPERSEDED}: a newer version is already on {branch} (pushed while this run retried): {refusal}"
             log.warning("%s", warning)
             return LandingResult("unchanged", BumpPlan(), branch, branch, tip, attempts=number, warnings=(warning,))
+        self.planned = True
         if not plan.changes:
             return LandingResult("unchanged", plan, branch, branch, tip, attempts=number)
         self.last_plan = plan
