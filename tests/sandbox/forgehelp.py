@@ -41,3 +41,13 @@ def wait_for(probe, *, timeout: float = 10.0, interval: float = 0.05):
             assert value, f"gave up after {timeout}s waiting for {probe}"
             return value
         time.sleep(interval)
+
+
+def github_client(forge: Forge, **options: object):
+    """PyGithub on the forge, without its client-side pacing (1 s between writes by default), which
+    only slows tests down: the forge itself is what is under test."""
+    import github
+
+    options = {"base_url": forge.github_api_url, "seconds_between_requests": 0, "seconds_between_writes": 0,
+               **options}
+    return github.Github(auth=github.Auth.Token(forge.token), **options)

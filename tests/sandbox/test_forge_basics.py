@@ -7,7 +7,7 @@ from pathlib import Path
 import github
 import gitlab
 
-from tests.sandbox.forgehelp import Workspace
+from tests.sandbox.forgehelp import Workspace, github_client
 from updater.sandbox.forge import Forge
 
 
@@ -15,7 +15,7 @@ def test_pygithub_opens_labels_comments_and_merges(forge: Forge, tmp_path: Path)
     forge.create_repo("acme/gitops", {"app/deploy.yaml": "image: a:1\n"})
     work = Workspace(forge, "acme/gitops", tmp_path)
     head = work.commit_on("bump", {"app/deploy.yaml": "image: a:2\n"}, "bump a")
-    repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url).get_repo("acme/gitops")
+    repo = github_client(forge).get_repo("acme/gitops")
     pr = repo.create_pull(base="main", head="bump", title="Bump a", body="auto")
     pr.add_to_labels("updater")
     pr.create_issue_comment("hello")

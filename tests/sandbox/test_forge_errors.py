@@ -11,12 +11,12 @@ import gitlab
 import pytest
 import requests
 
-from tests.sandbox.forgehelp import Workspace
+from tests.sandbox.forgehelp import Workspace, github_client
 from updater.sandbox.forge import Forge
 
 
 def _gh(forge: Forge) -> github.Github:
-    return github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url, retry=None)
+    return github_client(forge, retry=None)
 
 
 def _auth(forge: Forge) -> dict[str, str]:

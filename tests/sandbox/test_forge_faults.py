@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.gitrepos import git
-from tests.sandbox.forgehelp import Workspace
+from tests.sandbox.forgehelp import Workspace, github_client
 from updater.sandbox import faults
 from updater.sandbox.forge import Forge
 
@@ -25,7 +25,7 @@ def test_github_secondary_rate_limit_body_and_pygithub_waits_it_out(forge: Forge
     assert raw.json()["message"].startswith("You have exceeded a secondary rate limit")
     forge.inject(faults.secondary_rate_limit(retry_after=1, service="github", path_contains="/repos/"))
     started = time.monotonic()
-    gh = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url)
+    gh = github_client(forge)
     assert gh.get_repo("acme/gitops").full_name == "acme/gitops"
     assert time.monotonic() - started >= 1.0
     assert [r.status for r in forge.log_for("github")][-2:] == [403, 200]

@@ -8,7 +8,7 @@ from pathlib import Path
 import github
 import pytest
 
-from tests.sandbox.forgehelp import Workspace
+from tests.sandbox.forgehelp import Workspace, github_client
 from updater.sandbox.forge import Forge
 from updater.sandbox.state import Protection
 
@@ -45,7 +45,7 @@ def test_protected_base_still_merges_through_the_api_once_required_checks_pass(f
     forge.create_repo("acme/gitops")
     forge.protect("acme/gitops", "main", Protection(required_contexts=("ci", "lint")))
     head = Workspace(forge, "acme/gitops", tmp_path).commit_on("topic", {"a.txt": "a\n"}, "a")
-    repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url).get_repo("acme/gitops")
+    repo = github_client(forge).get_repo("acme/gitops")
     pr = repo.create_pull(base="main", head="topic", title="a")
     forge.set_status("acme/gitops", head, "success", context="ci")
     assert repo.get_pull(pr.number).mergeable_state == "blocked"  # lint still missing

@@ -9,7 +9,7 @@ from pathlib import Path
 import github
 import gitlab
 
-from tests.sandbox.forgehelp import Workspace
+from tests.sandbox.forgehelp import Workspace, github_client
 from updater.sandbox.forge import Forge
 
 
@@ -18,7 +18,7 @@ def _open_prs(forge: Forge, tmp_path: Path, count: int) -> None:
     work = Workspace(forge, "acme/gitops", tmp_path)
     for i in range(count):
         work.commit_on(f"topic/{i}", {f"f{i}.txt": f"{i}\n"}, f"change {i}")
-    repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url).get_repo("acme/gitops")
+    repo = github_client(forge).get_repo("acme/gitops")
     for i in range(count):
         repo.create_pull(base="main", head=f"topic/{i}", title=f"change {i}")
 
@@ -26,7 +26,7 @@ def _open_prs(forge: Forge, tmp_path: Path, count: int) -> None:
 def test_pygithub_follows_pagination_and_lazy_urls_under_another_host_name(forge: Forge, tmp_path: Path) -> None:
     _open_prs(forge, tmp_path, 5)
     base = forge.github_api_url.replace("127.0.0.1", "localhost")
-    gh = github.Github(auth=github.Auth.Token(forge.token), base_url=base, per_page=2)
+    gh = github_client(forge, base_url=base, per_page=2)
     pulls = list(gh.get_repo("acme/gitops").get_pulls(state="all"))
     assert [p.number for p in pulls] == [5, 4, 3, 2, 1]
     assert pulls[0].url.startswith(base + "/repos/acme/gitops/pulls/")
@@ -58,6 +58,6 @@ def test_gitlab_project_by_numeric_id_and_label_edits(forge: Forge, tmp_path: Pa
     project.mergerequests.update(1, {"add_labels": "prod", "remove_labels": "api"})
     assert project.mergerequests.get(1).labels == ["updater", "prod"]
     assert [m.iid for m in project.mergerequests.list(labels=["prod"])] == [1]
-    gh_labels = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url) \
+    gh_labels = github_client(forge) \
         .get_repo("acme/gitops").get_pull(1).get_labels()
     assert [label.name for label in gh_labels] == ["updater", "prod"]  # one record, two APIs

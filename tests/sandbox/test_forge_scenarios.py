@@ -9,7 +9,7 @@ from pathlib import Path
 import github
 import gitlab
 
-from tests.sandbox.forgehelp import Workspace, wait_for
+from tests.sandbox.forgehelp import Workspace, github_client, wait_for
 from updater.sandbox.forge import Forge
 from updater.sandbox.state import Protection
 
@@ -22,7 +22,7 @@ def test_pygithub_full_pull_request_lifecycle(forge: Forge, tmp_path: Path) -> N
     forge.mergeability_delay = 0.3
     work = Workspace(forge, "acme/gitops", tmp_path)
     head = work.commit_on("updater/api", {"app/deploy.yaml": "image: acme/api:1.1.0\n"}, "api 1.1.0")
-    repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url).get_repo("acme/gitops")
+    repo = github_client(forge).get_repo("acme/gitops")
 
     pr = repo.create_pull(base="main", head="updater/api", title="api 1.1.0", body="bump")
     pr.set_labels("updater", "automerge")

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from updater import proc
 
@@ -45,13 +48,32 @@ class CommitInfo:
         return self.message.split("\n", 1)[0]
 
 
+T = TypeVar("T")
+
+
 class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref no longer had the expected value."""
 
 
 @dataclass(frozen=True)
 class BareRepo:
+    """Queries about commits (merge results, ancestry, counts, commit data) are memoised: a commit id
+    names immutable content, so the answer for a pair of ids never changes. Ref reads are never cached."""
+
     path: Path
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def _memoised(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._memo_lock:
+            if len(self._memo) > 50_000:  # bounded: a long demo must not grow without limit
+                self._memo.clear()
+            self._memo[key] = value
+        return value
 
     def git(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
             check: bool = True) -> proc.Result:
@@ -63,15 +85,34 @@ class BareRepo:
         return done.out.strip() or None if done.returncode == 0 else None
 
     def refs(self, prefix: str = "refs/heads/") -> dict[str, str]:
-        """Full ref name -> commit sha for refs under `prefix`."""
-        out = self.git("for-each-ref", "--format=%(refname) %(objectname)", prefix).out
-        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+        """Full ref name -> commit sha for refs under `prefix` (a directory prefix, or one full ref).
+
+        Read from the loose ref files when nothing is packed (the forge turns auto-gc off, so refs
+        stay loose; git writes each by atomic rename): a request reads its refs without a process.
+        """
+        if (self.path / "packed-refs").exists():
+            out = self.git("for-each-ref", "--format=%(refname) %(objectname)", prefix).out
+            return dict(line.split(" ", 1) for line in out.splitlines() if line)
+        found = {}
+        top = self.path / prefix
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for path in files:
+            if path.suffix == ".lock":
+                continue
+            try:
+                sha = path.read_text().strip()
+            except FileNotFoundError:  # deleted between listing and reading
+                continue
+            if _is_sha(sha):
+                found[path.relative_to(self.path).as_posix()] = sha
+        return found
 
     def branches(self) -> dict[str, str]:
         return {ref.removeprefix("refs/heads/"): sha for ref, sha in self.refs("refs/heads/").items()}
 
     def head_branch(self) -> str:
-        return self.git("symbolic-ref", "--short", "HEAD").out.strip()
+        """The default branch, read from HEAD directly (asked for in every repository answer)."""
+        return (self.path / "HEAD").read_text().strip().removeprefix("ref: refs/heads/")
 
     def set_head_branch(self, branch: str) -> None:
         self.git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
@@ -89,7 +130,10 @@ class BareRepo:
             raise RefMoved(done.err.strip())
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self.git("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
+        if not _is_sha(ancestor) or not _is_sha(descendant):
+            return self.git("merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0
+        return self._memoised(("anc", ancestor, descendant), lambda: self.git(
+            "merge-base", "--is-ancestor", ancestor, descendant, check=False).returncode == 0)
 
     def merge_base(self, a: str, b: str) -> str | None:
         done = self.git("merge-base", a, b, check=False)
@@ -97,6 +141,11 @@ class BareRepo:
 
     def merge_tree(self, ours: str, theirs: str) -> str | None:
         """The tree of merging `theirs` into `ours`, or None when they conflict."""
+        if _is_sha(ours) and _is_sha(theirs):
+            return self._memoised(("merge", ours, theirs), lambda: self._merge_tree(ours, theirs))
+        return self._merge_tree(ours, theirs)
+
+    def _merge_tree(self, ours: str, theirs: str) -> str | None:
         done = self.git("merge-tree", "--write-tree", "--no-messages", ours, theirs, check=False)
         if done.returncode == 0:
             return done.out.split()[0]
@@ -119,6 +168,11 @@ class BareRepo:
         return self.git(*args, input=message.encode(), env=env).out.strip()
 
     def commit(self, sha: str) -> CommitInfo:
+        if _is_sha(sha):
+            return self._memoised(("commit", sha), lambda: self._commit(sha))
+        return self._commit(sha)
+
+    def _commit(self, sha: str) -> CommitInfo:
         fmt = "%H%n%T%n%P%n%an%n%ae%n%aI%n%cn%n%ce%n%cI%n%B"
         lines = self.git("show", "-s", f"--format={fmt}", sha).out.split("\n", 9)
         return CommitInfo(
@@ -133,7 +187,12 @@ class BareRepo:
         return out.split()
 
     def count(self, base: str, head: str) -> int:
-        return int(self.git("rev-list", "--count", f"{base}..{head}").out.strip())
+        """How many commits `head` has that `base` lacks."""
+
+        def compute() -> int:
+            return int(self.git("rev-list", "--count", f"{base}..{head}").out.strip())
+
+        return self._memoised(("count", base, head), compute) if _is_sha(base) and _is_sha(head) else compute()
 
     def changed_files(self, base: str, head: str) -> list[str]:
         return self.git("diff", "--name-only", base, head).out.split()
@@ -164,3 +223,7 @@ class BareRepo:
 
     def _empty_tree(self) -> str:
         return self.git("hash-object", "-t", "tree", "--stdin", "-w", input=b"").out.strip()
+
+
+def _is_sha(rev: str) -> bool:
+    return len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)

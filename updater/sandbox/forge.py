@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ from updater.sandbox import faults as F
 from updater.sandbox import merging, protection
 from updater.sandbox.bare import BareRepo
 from updater.sandbox.git_http import GitBackend
-from updater.sandbox.seed import init_bare
+from updater.sandbox.seed import init_bare, keep_refs_loose
 from updater.sandbox.state import Protection, Pull, Repo, RepoSettings, Store
 from updater.sandbox.web import Request
 
@@ -210,6 +211,7 @@ class Forge:
             bare = head.parent
             owner, name = bare.parent.name, bare.name.removesuffix(".git")
             repo = self.store.add_repo(owner, name, BareRepo(bare))
+            keep_refs_loose(repo.bare)
             protection.install_hook(repo)
 
     def _take_fault(self, service: str, method: str, path: str) -> F.Fault | None:
@@ -243,6 +245,11 @@ def _handler_class(forge: Forge) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "updater-sandbox"
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body leave in separate writes: without this, Nagle + delayed ACK add ~40 ms
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: object) -> None:  # the request log replaces it
             log.debug("forge: " + format, *args)

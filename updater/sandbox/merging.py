@@ -38,7 +38,8 @@ class Mergeability:
 def shas(repo: Repo, pull: Pull) -> tuple[str | None, str | None]:
     if pull.state != "open":
         return pull.final_head_sha, pull.final_base_sha
-    return repo.bare.rev_parse(f"refs/heads/{pull.head}"), repo.bare.rev_parse(f"refs/heads/{pull.base}")
+    branches = repo.bare.branches()  # one read for both: a consistent pair
+    return branches.get(pull.head), branches.get(pull.base)
 
 
 def combined(states: list[str]) -> str:

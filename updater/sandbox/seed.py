@@ -18,6 +18,7 @@ def init_bare(path: Path, files: Mapping[str, str | bytes], branch: str) -> Path
     path.mkdir(parents=True)
     bare = BareRepo(path)
     bare.git("init", "--bare", "-q", "-b", branch, ".")
+    keep_refs_loose(bare)
     tip = commit_files(bare, files, message="Initial commit", parent=None)
     bare.update_ref(f"refs/heads/{branch}", tip, ZERO)
     return path
@@ -42,3 +43,9 @@ def commit_files(bare: BareRepo, files: Mapping[str, str | bytes], *, message: s
         if os.path.exists(index):
             os.unlink(index)
     return bare.commit_tree(tree, [parent] if parent else [], message + "\n", author=author, committer=author)
+
+
+def keep_refs_loose(bare: BareRepo) -> None:
+    """No automatic gc/pack-refs after pushes, so `BareRepo.refs` can read ref files directly."""
+    bare.git("config", "gc.auto", "0")
+    bare.git("config", "receive.autogc", "false")
