@@ -131,3 +131,34 @@ def test_kill_9_mid_push_leaves_the_remote_consistent(server: GitHttpServer, bar
     code, _, err = bump(server, tmp_path)
     assert code == 0, err
     assert_landed_once(bare)
+
+
+def test_token_is_in_no_process_argv_and_no_clone_config_mid_push(server: GitHttpServer, tmp_path: Path) -> None:
+    """While a push is held open by the server, look at every process's argv and at the live clone."""
+    in_push, release = threading.Event(), threading.Event()
+
+    def hold(service: str, handler: object) -> bool:
+        in_push.set()
+        release.wait(30)
+        return False
+
+    server.faults["receive-pack"].extend([passes, hold])
+    env = cli_env(tmp_path, {"GITHUB_TOKEN": TOKEN})
+    proc = start_bump(server.repo_url("acme/gitops.git"), NEW, env=env, extra=[*FAST_RETRIES])
+    try:
+        assert in_push.wait(60), "the push never started"
+        argvs = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argvs.append(cmdline.read_bytes())
+            except OSError:
+                continue  # the process ended meanwhile
+        assert any(b"git-receive-pack" in a or b"push" in a for a in argvs)  # we did catch git mid-push
+        assert not any(TOKEN.encode() in a for a in argvs)
+        configs = list(Path(env["TMPDIR"]).glob("updater-*/repo/.git/config"))
+        assert configs and all(TOKEN not in c.read_text() for c in configs)
+    finally:
+        release.set()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert TOKEN not in out + err
