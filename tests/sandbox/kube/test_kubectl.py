@@ -188,3 +188,4 @@ def test_create_and_client_side_apply_and_api_resources(kube_api: KubeApiServer,
 
     resources = ok(kubectl("api-resources", "--api-group=apps", "-o", "name")).split()
     assert resources == ["daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps"]
+

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -84,7 +85,10 @@ class KubeApiServer:
         self.stop()
 
     def write_kubeconfig(self, path: Path, *, context: str = "sandbox", namespace: str = "default") -> Path:
-        """A kubeconfig (JSON, which kubectl and YAML loaders read) pointing at this server."""
+        """A kubeconfig (JSON, which kubectl and YAML loaders read) pointing at this server.
+
+        With a token the kubeconfig carries it, but kubectl 1.37 does not send bearer tokens to a
+        plain-http server: drive kubectl against a tokenless server, token auth with HTTP clients."""
         user: dict[str, Any] = {"token": self.token} if self.token else {}
         config = {
             "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": context,
@@ -176,7 +180,11 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             request = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
                               {k.lower(): v for k, v in self.headers.items()}, body)
-            response = self._dispatch(request)
+            try:
+                response = self._dispatch(request)
+            except Exception as err:  # an emulator bug: answer like an API server would, and keep serving
+                traceback.print_exc()
+                response = Response(500, errors.ApiError(500, "InternalError", f"emulator error: {err!r}").status())
             server._log(LoggedRequest(request.method, request.path, request.query, server.api.operation(request),
                                       response.code, request.headers.get("user-agent", "")))
             if response.stream is not None:
