@@ -57,6 +57,9 @@ def test_error_annotation_points_at_the_file_and_line_named_in_the_message() -> 
         "'fast' is not one of ['push', 'pr']"
     )
     assert error_annotation("no reference to x\n100% sure") == "::error::no reference to x%0A100%25 sure"
+    assert error_annotation("--image 'registry.example.com:5000/api:1': no such tag").startswith("::error::")
+    assert error_annotation("apps/api/values-prod.yml:3: not valid YAML").startswith(
+        "::error file=apps/api/values-prod.yml,line=3::")
 
 
 def test_outputs_are_all_set_and_multiline_safe() -> None:

@@ -25,7 +25,8 @@ from updater.errors import ExitCode, UpdaterError
 from updater.secrets import mask, register_secret
 
 TOKEN_INPUT = "INPUT_TOKEN"  # the CLI reads the token from here through --token-env
-_FILE_LINE = re.compile(r"(?P<file>[\w./@+-]+\.[A-Za-z]+):(?P<line>\d+)")
+# `path/to/file.yaml:12` in a message (manifests and config are YAML; a registry's host:port is not)
+_FILE_LINE = re.compile(r"(?P<file>[\w./@+-]+\.(?:ya?ml|json)):(?P<line>\d+)")
 
 
 def read_inputs(env: Mapping[str, str]) -> dict[str, str]:

@@ -50,7 +50,8 @@ class BumpRun:
 
 
 def parse_report(data: Mapping[str, Any]) -> BumpReport:
-    """The report from the CLI's `--json` object (see README: JSON report)."""
+    """The report from the CLI's `--json` object: `updater.bump.report.plan_to_json`, extended by the
+    landing modes (`outcome`, `commit_sha`, `pr_url`, `pr_number`, `branch`, `base`)."""
     changes = tuple(
         ReportChange(
             path=str(c["path"]), line=int(c.get("line") or 0), kind=str(c.get("kind", "")),
