@@ -256,3 +256,42 @@ def test_events_in_both_api_groups(kube_api: KubeApiServer) -> None:
     url = kube_api.url + "/apis/events.k8s.io/v1/namespaces/default/events"
     assert requests.post(url, json=new_style).status_code == 201
     assert [e["note"] for e in requests.get(url).json()["items"]] == ["ok"]
+
+
+def test_concurrent_writers_on_one_version_exactly_one_wins(kube_api: KubeApiServer) -> None:
+    base = requests.post(kube_api.url + CM_URL, json=cm(n="0")).json()
+    codes: list[int] = []
+
+    def writer(index: int) -> None:
+        response = requests.put(kube_api.url + CM_URL + "/c", json={**base, "data": {"n": str(index)}})
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(codes) == [200] + [409] * 7
+    winner = kube_api.get("v1", "ConfigMap", "c", "default")
+    assert winner["data"]["n"] != "0" and int(winner["metadata"]["resourceVersion"]) > int(base["metadata"]["resourceVersion"])
+
+
+def test_watch_from_a_forgotten_version_is_410_expired() -> None:
+    with KubeApiServer() as server:
+        server.store.events = type(server.store.events)(maxlen=3)
+        for index in range(6):
+            server.put(cm(f"c{index}"))
+        response = requests.get(server.url + CM_URL, params={"watch": "1", "resourceVersion": "2", "timeoutSeconds": "2"})
+        event = json.loads(response.text.splitlines()[0])
+        assert event["type"] == "ERROR" and event["object"]["code"] == 410
+
+
+def test_defaults_fold_secret_string_data_and_fill_pod_templates(kube_api: KubeApiServer) -> None:
+    secret = kube_api.put({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "default"},
+                           "stringData": {"password": "hunter2"}})
+    assert secret["data"] == {"password": "aHVudGVyMg=="} and secret["type"] == "Opaque" and "stringData" not in secret
+    job = kube_api.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "default"},
+                        "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "m"}]}}}})
+    pod = job["spec"]["template"]["spec"]
+    assert (job["spec"]["backoffLimit"], pod["restartPolicy"], pod["terminationGracePeriodSeconds"]) == (6, "Never", 30)
+    assert pod["containers"][0]["imagePullPolicy"] == "Always"  # untagged means latest

@@ -1,16 +1,12 @@
-"""What the API server checks and fills in before it stores an object: names, the kind matching
-the URL, immutable fields, and the handful of defaults that make live objects differ from
-manifests (so an agent must diff against a dry-run, not the raw manifest). Pure.
+"""What the API server checks before it stores an object: a valid name, the kind and namespace
+matching the URL, workload selectors matching their templates, and immutable fields (workload
+selectors, Job templates, Service clusterIP, immutable ConfigMaps/Secrets). Pure.
 
-Emulated defaults: Deployment/StatefulSet replicas, revisionHistoryLimit, strategy; container
-imagePullPolicy/terminationMessagePath/terminationMessagePolicy; pod restartPolicy/dnsPolicy/
-schedulerName; Service type/sessionAffinity/clusterIP(s) and port protocol/targetPort.
-Everything else is stored as sent.
+Schemas are not checked: unknown or mistyped fields are stored as sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -66,60 +62,3 @@ def validate(rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any]) 
             causes.append(("spec.clusterIP", f"Invalid value: {spec.get('clusterIP')!r}: field is immutable"))
     if causes:
         raise errors.invalid(rt.kind, rt.group, name, causes)
-
-
-def apply_defaults(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-    """`obj` with the server defaults filled in where absent (mutates and returns it)."""
-    spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        return obj
-    if rt.kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        spec.setdefault("replicas", 1)
-    if rt.kind in ("Deployment", "StatefulSet", "DaemonSet"):
-        spec.setdefault("revisionHistoryLimit", 10)
-    if rt.kind == "Deployment":
-        spec.setdefault("progressDeadlineSeconds", 600)
-        spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
-    pod_spec = _pod_spec(rt.kind, spec)
-    if pod_spec is not None:
-        pod_spec.setdefault("restartPolicy", "Always" if rt.kind not in ("Job", "CronJob") else "Never")
-        pod_spec.setdefault("dnsPolicy", "ClusterFirst")
-        pod_spec.setdefault("schedulerName", "default-scheduler")
-        for container in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
-            if isinstance(container, dict):
-                image = str(container.get("image", ""))
-                container.setdefault("imagePullPolicy", "Always" if image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] else "IfNotPresent")
-                container.setdefault("terminationMessagePath", "/dev/termination-log")
-                container.setdefault("terminationMessagePolicy", "File")
-                for port in container.get("ports") or []:
-                    if isinstance(port, dict):
-                        port.setdefault("protocol", "TCP")
-    if rt.kind == "Service":
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
-        if spec["type"] != "ExternalName" and "clusterIP" not in spec:
-            spec["clusterIP"] = _cluster_ip(obj)
-            spec["clusterIPs"] = [spec["clusterIP"]]
-        for port in spec.get("ports") or []:
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
-                port.setdefault("targetPort", port.get("port"))
-    return obj
-
-
-def _pod_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    template = spec.get("template")
-    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        return template["spec"]
-    return None
-
-
-def _cluster_ip(obj: dict[str, Any]) -> str:
-    """A stable address in 10.96.0.0/16 derived from namespace/name (no allocator to keep in sync)."""
-    meta = obj.get("metadata") or {}
-    digest = hashlib.sha256(f"{meta.get('namespace')}/{meta.get('name')}".encode()).digest()
-    return f"10.96.{digest[0]}.{max(digest[1], 1)}"

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from updater.sandbox.kube import errors, selectors, ssa, validation
+from updater.sandbox.kube import defaults, errors, selectors, ssa, validation
 from updater.sandbox.kube.discovery import Discovery
 from updater.sandbox.kube.fieldsets import pathstr
 from updater.sandbox.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
@@ -57,7 +57,7 @@ class Writes:
         obj = self._prepare_new(target, obj)
         if "status" in rt.subresources and rt.kind != "Namespace":
             obj.pop("status", None)  # status belongs to controllers; the real server drops it on create
-        validation.apply_defaults(rt, obj)
+        defaults.apply_defaults(rt, obj)
         validation.validate(rt, None, obj)
         obj = ssa.record_update(None, obj, manager=self._manager(request), api_version=rt.api_version,
                                 now=self.store.clock())
@@ -83,7 +83,7 @@ class Writes:
                 new["status"] = live.get("status")
                 if new["status"] is None:
                     new.pop("status")
-        validation.apply_defaults(rt, new)
+        defaults.apply_defaults(rt, new)
         validation.validate(rt, live, new)
         new = ssa.record_update(live, new, manager=manager, api_version=rt.api_version, now=self.store.clock(),
                                 subresource=target.subresource)
@@ -109,12 +109,12 @@ class Writes:
                 merged = self._prepare_new(target, merged)
                 merged["metadata"]["name"] = target.name
                 if live is None:
-                    validation.apply_defaults(rt, merged)
+                    defaults.apply_defaults(rt, merged)
                     validation.validate(rt, None, merged)
                     return Response(201, self.store.create(rt, merged, dry_run=request.dry_run))
                 if rv := (body.get("metadata") or {}).get("resourceVersion"):
                     merged["metadata"]["resourceVersion"] = rv
-                validation.apply_defaults(rt, merged)
+                defaults.apply_defaults(rt, merged)
                 validation.validate(rt, live, merged)
                 return Response(200, self.store.update(rt, merged, dry_run=request.dry_run))
         patcher = _PATCHERS.get(request.content_type)
