@@ -53,3 +53,30 @@ def test_syntax_error_is_one_line_with_position() -> None:
     with pytest.raises(YamlSyntaxError, match=r"^line 3, column 3: could not find expected ':'$") as err:
         parse_documents("a: 1\n{{- if x }}\n  b: [\n")
     assert "\n" not in str(err.value)
+
+
+def _flat(text: str, pure: bool) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for doc in parse_documents(text, pure=pure):
+        for node in walk(doc):
+            if isinstance(node, Scalar):
+                out.append(("s", node.value, node.start, node.end, node.line, node.style))
+            elif isinstance(node, Mapping):
+                out.append(("m", node.flow, len(node.pairs)))
+            else:
+                out.append(("q", len(node.items)))
+    return out
+
+
+def test_c_and_pure_parsers_agree_on_every_golden_file() -> None:
+    from pathlib import Path
+
+    from updater.manifests import yaml as module
+
+    assert module.CBaseLoader is not None, "ruamel.yaml.clibz is a dependency: the fast path must be tested"
+    files = sorted((Path(__file__).parents[1] / "data" / "bump").glob("*/before/**/*"))
+    texts = [p.read_bytes().decode() for p in files if p.is_file() and "templates" not in p.parts]
+    texts.append("\ufeffa: &x 'it''s'  # c\r\nb: \"q\"\r\nc: *x\r\nd: é plain\r\n---\r\n# ééé\r\ne: [x, {f: 日本}]\r\n")
+    assert len(texts) > 30
+    for text in texts:
+        assert _flat(text, pure=False) == _flat(text, pure=True)

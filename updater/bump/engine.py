@@ -16,7 +16,7 @@ from pathlib import Path
 
 from updater.bump.model import BumpPlan, Change
 from updater.bump.planfile import plan_file
-from updater.bump.tree import manifest_files, path_filter
+from updater.bump.tree import manifest_files, path_filter, read_file
 from updater.bump.validate import validate_plan
 from updater.errors import BadInput, NoReferenceFound, PolicyRefused, UpdaterError
 from updater.manifests.yaml import YamlSyntaxError
@@ -137,8 +137,7 @@ def _check_requests(images: Sequence[ImageRef]) -> list[ImageRef]:
 
 def _read(full: str, rel: str, warnings: list[str]) -> bytes | None:
     try:
-        with open(full, "rb") as handle:
-            return handle.read()
+        return read_file(full)
     except OSError as err:
         warnings.append(f"{rel}: skipped, cannot read it ({err.strerror})")
         return None

@@ -10,42 +10,54 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from updater.errors import BadInput
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
 _SKIPPED_DIRS = {".git"}
+_READ_SIZE = 1 << 20
 
 
 def is_manifest_name(name: str) -> bool:
     return name.endswith(_MANIFEST_SUFFIXES) or name == "Kustomization"
 
 
-def manifest_files(root: Path, warnings: list[str]) -> Iterator[tuple[str, str]]:
-    """(posix path relative to root, absolute path) of every candidate file, in sorted order."""
+def manifest_files(root: Path, warnings: list[str]) -> list[tuple[str, str]]:
+    """(posix path relative to root, absolute path) of every candidate file, sorted by path."""
+    found: list[tuple[str, str]] = []
     stack = [("", str(root))]
     while stack:
         rel_dir, abs_dir = stack.pop()
         try:
-            entries = sorted(os.scandir(abs_dir), key=lambda e: e.name, reverse=True)
+            with os.scandir(abs_dir) as entries:
+                for entry in entries:
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    if entry.is_symlink():
+                        if _points_outside(entry.path, root) and (entry.is_dir() or is_manifest_name(entry.name)):
+                            warnings.append(f"{rel}: skipped, a symlink to outside the tree")
+                    elif entry.is_dir(follow_symlinks=False):
+                        if entry.name not in _SKIPPED_DIRS:
+                            stack.append((rel, entry.path))
+                    elif is_manifest_name(entry.name) and entry.is_file(follow_symlinks=False):
+                        found.append((rel, entry.path))
         except OSError as err:
             warnings.append(f"{rel_dir or '.'}: skipped, cannot list it ({err.strerror})")
-            continue
-        subdirs = []
-        for entry in reversed(entries):
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.is_symlink():
-                if (entry.name in _SKIPPED_DIRS or is_manifest_name(entry.name) or entry.is_dir()) and _points_outside(entry.path, root):
-                    warnings.append(f"{rel}: skipped, a symlink to outside the tree")
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in _SKIPPED_DIRS:
-                    subdirs.append((rel, entry.path))
-            elif is_manifest_name(entry.name) and entry.is_file(follow_symlinks=False):
-                yield rel, entry.path
-        stack.extend(reversed(subdirs))
+    found.sort()
+    return found
+
+
+def read_file(path: str) -> bytes:
+    """The whole file, with fewer system calls than `open().read()` (this runs 20,000 times a bump)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        chunks = [os.read(fd, _READ_SIZE)]
+        while len(chunks[-1]) == _READ_SIZE:  # a short read of a regular file means end of file
+            chunks.append(os.read(fd, _READ_SIZE))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _points_outside(path: str, root: Path) -> bool:

@@ -23,6 +23,7 @@ class Edit:
     start: int
     end: int
     text: str
+    structural: bool = False  # adds or removes a key (rather than replacing one scalar's text)
 
 
 # Plain scalars a YAML 1.1 or 1.2 loader (go-yaml in kubectl and Flux, PyYAML, ruamel) would read as
@@ -75,13 +76,13 @@ def set_key(text: str, mapping: Mapping, key: str, value: str) -> Edit:
     last_value = mapping.pairs[-1][1]
     entry = f"{key}: {render_scalar(value, '')}"
     if mapping.flow:
-        return Edit(last_value.end, last_value.end, f", {entry}")
+        return Edit(last_value.end, last_value.end, f", {entry}", structural=True)
     first_key = mapping.pairs[0][0]
     line_start = text.rfind("\n", 0, first_key.start) + 1
     indent = " " * (first_key.start - line_start)
     at = _content_end(text, last_value.end)
     newline = "\r\n" if text[at:at + 2] == "\r\n" or (at == len(text) and "\r\n" in text) else "\n"
-    return Edit(at, at, f"{newline}{indent}{entry}")
+    return Edit(at, at, f"{newline}{indent}{entry}", structural=True)
 
 
 def delete_key(text: str, mapping: Mapping, key: str) -> Edit:
@@ -89,13 +90,13 @@ def delete_key(text: str, mapping: Mapping, key: str) -> Edit:
     index = next(i for i, (k, _) in enumerate(mapping.pairs) if isinstance(k, Scalar) and k.value == key)
     key_node, value = mapping.pairs[index]
     if index + 1 < len(mapping.pairs):
-        return Edit(_start(key_node), _start(mapping.pairs[index + 1][0]), "")
+        return Edit(_start(key_node), _start(mapping.pairs[index + 1][0]), "", structural=True)
     if index == 0:
         raise ValueError(f"cannot remove the only key {key}")
     previous = mapping.pairs[index - 1][1]
     if mapping.flow:
-        return Edit(previous.end, value.end, "")
-    return Edit(_content_end(text, previous.end), _content_end(text, value.end), "")
+        return Edit(previous.end, value.end, "", structural=True)
+    return Edit(_content_end(text, previous.end), _content_end(text, value.end), "", structural=True)
 
 
 def splice(text: str, edits: Iterable[Edit]) -> str:

@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ruamel.yaml import YAML
+
+try:  # ruamel's optional C parser (package ruamel.yaml.clibz or ruamel.yaml.clib)
+    from ruamel.yaml.cyaml import CBaseLoader
+except ImportError:  # pragma: no cover - depends on the installation
+    CBaseLoader = None
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -76,19 +81,40 @@ class Sequence:
 YamlNode = Scalar | Mapping | Sequence
 
 
-def parse_documents(text: str) -> list[YamlNode]:
-    """Every document of a (multi-document) YAML text; empty documents are left out."""
-    yaml = YAML(typ="rt", pure=True)
-    try:
-        roots = [node for node in yaml.compose_all(text) if not _is_empty(node)]
-    except YAMLError as err:
-        raise YamlSyntaxError(_describe(err)) from err
-    memo: dict[int, YamlNode] = {}
-    return [_convert(node, text, memo) for node in roots]
+def parse_documents(text: str, *, pure: bool = False) -> list[YamlNode]:
+    """Every document of a (multi-document) YAML text; empty documents are left out.
+
+    Uses ruamel's C parser when it is installed (about 25x faster), else (or with `pure`, or when the
+    C parser rejects the text) the pure-Python one; both report the same positions.
+    """
+    # The C parser skips a BOM without counting it; parse without it and shift every position back.
+    offset = 1 if text.startswith("\ufeff") else 0
+    roots = None
+    if not pure and CBaseLoader is not None:
+        try:
+            roots = _compose_c(text[offset:])
+        except YAMLError:
+            roots = None  # e.g. a `%YAML 1.2` directive libyaml refuses: let the pure parser decide
+    if roots is None:
+        offset = 0
+        try:
+            roots = list(YAML(typ="rt", pure=True).compose_all(text))
+        except YAMLError as err:
+            raise YamlSyntaxError(_describe(err)) from err
+    converter = _Converter(text, offset)
+    return [converter.convert(node) for node in roots if not _is_empty(node)]
+
+
+def _compose_c(text: str) -> list[Node]:
+    loader = CBaseLoader(text)
+    roots = []
+    while loader.check_node():
+        roots.append(loader.get_node())
+    return roots
 
 
 def _is_empty(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.value == "" and node.tag.endswith(":null"))
+    return node is None or (isinstance(node, ScalarNode) and node.value == "" and not node.style)
 
 
 def _describe(err: YAMLError) -> str:
@@ -98,34 +124,40 @@ def _describe(err: YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else str(problem)
 
 
-def _convert(node: Node, text: str, memo: dict[int, YamlNode]) -> YamlNode:
-    if id(node) in memo:  # an alias: the anchor's node
-        return memo[id(node)]
-    if isinstance(node, ScalarNode):
-        result: YamlNode = _scalar(node, text)
-        memo[id(node)] = result
-        return result
-    if isinstance(node, SequenceNode):
-        seq = Sequence(start=node.start_mark.index, end=node.end_mark.index)
-        memo[id(node)] = seq
-        seq.items = [_convert(item, text, memo) for item in node.value]
-        return seq
-    assert isinstance(node, MappingNode)
-    mapping = Mapping(start=node.start_mark.index, end=node.end_mark.index, flow=bool(node.flow_style))
-    memo[id(node)] = mapping
-    mapping.pairs = [(_convert(k, text, memo), _convert(v, text, memo)) for k, v in node.value]
-    return mapping
+class _Converter:
+    """ruamel nodes → our nodes, positions shifted by `offset`; aliases map to their anchor's node."""
 
+    def __init__(self, text: str, offset: int) -> None:
+        self.text, self.offset = text, offset
+        self.memo: dict[int, YamlNode] = {}
 
-def _scalar(node: ScalarNode, text: str) -> Scalar:
-    style = node.style or ""
-    value = str(node.value)
-    end = node.end_mark.index
-    spelled = source_spelling(value, style)
-    start = end - len(spelled) if spelled is not None and text[end - len(spelled):end] == spelled else -1
-    if start < node.start_mark.index:
-        start = -1
-    return Scalar(value, start, end if start >= 0 else -1, node.end_mark.line + 1, style)
+    def convert(self, node: Node) -> YamlNode:
+        if id(node) in self.memo:
+            return self.memo[id(node)]
+        start, end = node.start_mark.index + self.offset, node.end_mark.index + self.offset
+        if isinstance(node, ScalarNode):
+            result: YamlNode = self._scalar(node, start, end)
+            self.memo[id(node)] = result
+            return result
+        if isinstance(node, SequenceNode):
+            seq = Sequence(start=start, end=end)
+            self.memo[id(node)] = seq
+            seq.items = [self.convert(item) for item in node.value]
+            return seq
+        assert isinstance(node, MappingNode)
+        mapping = Mapping(start=start, end=end, flow=bool(node.flow_style))
+        self.memo[id(node)] = mapping
+        mapping.pairs = [(self.convert(k), self.convert(v)) for k, v in node.value]
+        return mapping
+
+    def _scalar(self, node: ScalarNode, node_start: int, end: int) -> Scalar:
+        style = node.style or ""
+        value = str(node.value)
+        spelled = source_spelling(value, style)
+        start = end - len(spelled) if spelled is not None and self.text[end - len(spelled):end] == spelled else -1
+        if start < node_start:
+            start = -1
+        return Scalar(value, start, end if start >= 0 else -1, node.end_mark.line + 1, style)
 
 
 def source_spelling(value: str, style: str) -> str | None:
