@@ -27,6 +27,8 @@ spec:
 """
 FILES = {
     "apps/api/staging/deploy.yaml": DEPLOY,
+    "apps/api/staging/templates/job.yaml":  # a Helm template: not YAML, skipped with a warning
+        "{{- if .Values.migrate }}\nimage: ghcr.io/acme/api:{{ .Values.tag }}\n{{- end }}\n",
     "apps/api/production/deploy.yaml": DEPLOY,
 }
 TEAM_CONFIG = """\
@@ -118,6 +120,7 @@ def test_pull_request_run_uses_every_input_and_writes_every_output(gitops, tmp_p
         "changed": "true", "changed-files": "apps/api/staging/deploy.yaml", "commit-sha": head,
         "pr-url": f"{forge.url}/acme/gitops/pull/1", "pr-number": "1", "outcome": "created",
     }
+    assert re.search(r"^::warning::.*apps/api/staging/templates/job\.yaml", run.stdout, re.M)  # skipped, said
     assert f"Opened pull request [#1]({forge.url}/acme/gitops/pull/1)" in run.summary
     assert ("| `apps/api/staging/deploy.yaml` | 10 | container | `ghcr.io/acme/api:1.0.0` | "
             "`ghcr.io/acme/api:1.2.0` |") in run.summary

@@ -4,8 +4,9 @@ The runner hands a container action its inputs as `INPUT_<NAME>` variables (uppe
 kept). This module builds the argument list from them (`updater.ci.options`), masks the token with
 `::add-mask::` before anything else is printed, runs the CLI with `--json` (`updater.ci.report`),
 and writes the outputs (`pr-url`, `pr-number`, `commit-sha`, `changed`, `changed-files`, `outcome`)
-and a Markdown table of the changes. A failure becomes an `::error file=…,line=…::` annotation when
-the message names a file and line, and the CLI's exit code is the step's exit code.
+and a Markdown table of the changes. The report's warnings become `::warning::` annotations; a
+failure becomes an `::error file=…,line=…::` annotation when the message names a YAML file and line,
+and the CLI's exit code is the step's exit code.
 
 Everything except `main` is pure and tested with literal values.
 """
@@ -157,6 +158,8 @@ def main(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
     sys.stdout.write(mask(run.stderr))
     print("::endgroup::", flush=True)
     error = error_line(run.stderr)
+    for warning in run.report.warnings if run.report else ():
+        print(f"::warning::{escape_data(mask(warning))}", flush=True)
     if run.exit_code != ExitCode.OK:
         print(error_annotation(mask(error or f"updater bump exited with code {run.exit_code}")), flush=True)
     _append(env.get("GITHUB_OUTPUT"), format_outputs(outputs(run.report), delimiter=f"ghadelimiter_{uuid.uuid4()}"))
