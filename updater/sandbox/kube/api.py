@@ -7,7 +7,7 @@ the operation for the request log. No sockets here: `server` does the HTTP.
 
 from __future__ import annotations
 
-import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,12 @@ from updater.sandbox.kube.watch import watch_stream
 from updater.sandbox.kube.wire import APPLY, Operation, Request, Response, json_body, scale_view
 from updater.sandbox.kube.writes import Writes
 
+
 @dataclass
 class KubeApi:
     store: Store
     discovery: Discovery
-    stopping: Any = None  # threading.Event that ends open watches
+    stopping: threading.Event | None = None  # ends open watches when the server stops
     watch_timeout: float = 30.0
     writes: Writes = field(init=False)
 
@@ -59,7 +60,7 @@ class KubeApi:
     # -- discovery ------------------------------------------------------------------------------
     def _discovery(self, target: DiscoveryPath, request: Request) -> Response:
         accept = request.headers.get("accept", "")
-        if target.version is None and target.group in (None, "") or (target.core and target.version is None):
+        if target.group is None:  # `/api` or `/apis`
             if "as=APIGroupDiscoveryList" in accept:
                 return Response(200, self.discovery.aggregated_document(core=target.core),
                                 content_type="application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
@@ -93,7 +94,7 @@ class KubeApi:
         if method == "PATCH" and target.name:
             return writes.patch(target, request)
         if method == "DELETE" and target.name:
-            options = json.loads(request.body) if request.body.strip() else {}
+            options = json_body(request) if request.body.strip() else {}
             return Response(200, writes.delete(target, request, options))
         if method == "DELETE":
             return writes.delete_collection(target, request)
@@ -115,7 +116,10 @@ class KubeApi:
                 float(request.query.get("timeoutSeconds") or self.watch_timeout), self.stopping,
                 initial_events=request.query.get("sendInitialEvents") == "true"))
         items, rv = self.store.list(target.rt, target.namespace or None, match, copy=False)
-        limit, start = int(request.query.get("limit") or 0), int(request.query.get("continue") or 0)
+        try:  # the continue token is an offset into the sorted list (no snapshot: pages may shift)
+            limit, start = int(request.query.get("limit") or 0), int(request.query.get("continue") or 0)
+        except ValueError as err:
+            raise errors.bad_request(f"invalid limit or continue token: {err}") from err
         more = ""
         if limit:
             more = str(start + limit) if start + limit < len(items) else ""

@@ -147,8 +147,11 @@ class Store:
                 raise errors.conflict(rt.group, rt.plural, name,
                                       "the object has been modified; please apply your changes to the latest "
                                       "version and try again")
-            for key in ("uid", "creationTimestamp", "generation"):
-                meta[key] = old["metadata"].get(key)
+            for key in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):  # server-owned
+                if key in old["metadata"]:
+                    meta[key] = old["metadata"][key]
+                else:
+                    meta.pop(key, None)
             if _spec_part(obj) != _spec_part(old):
                 meta["generation"] = (old["metadata"].get("generation") or 0) + 1
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]

@@ -1,14 +1,13 @@
 """Writes: create, update (PUT), patch (apply, merge, strategic-merge, JSON), scale and delete.
 
-Each write runs validation and defaults (`validation`), `managedFields` bookkeeping (`ssa`) and
-then the store, all under the store lock so read-modify-write is atomic; `dryRun=All` runs all of
+Each write fills in server defaults (`defaults`), validates (`validation`), keeps the
+`managedFields` books (`ssa`) and then stores, all under the store lock so read-modify-write is atomic; `dryRun=All` runs all of
 it and persists nothing. Deleting an owner deletes its dependents (unless `Orphan`), as the
 garbage collector would.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -183,8 +182,12 @@ class Writes:
                 self.collect_dependents(gone["metadata"]["uid"])
 
     def delete_collection(self, target: Target, request: Request) -> Response:
-        labels = selectors.label_selector(request.query.get("labelSelector", ""))
-        items, rv = self.store.list(target.rt, target.namespace or None, labels)
+        try:
+            labels = selectors.label_selector(request.query.get("labelSelector", ""))
+            fields = selectors.field_selector(request.query.get("fieldSelector", ""))
+        except ValueError as err:
+            raise errors.bad_request(str(err)) from err
+        items, rv = self.store.list(target.rt, target.namespace or None, lambda o: labels(o) and fields(o))
         gone = [self.delete(Target(target.rt, o["metadata"].get("namespace", ""), o["metadata"]["name"]), request, {})
                 for o in items]
         return Response(200, {"kind": f"{target.rt.kind}List", "apiVersion": target.rt.api_version,
