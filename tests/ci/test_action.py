@@ -202,3 +202,12 @@ def test_rejected_token_fails_with_the_auth_exit_code_and_stays_masked(gitops, t
     assert run.code == 6, run.stdout + run.stderr
     assert "::error" in run.stdout and run.outputs["outcome"] == "failed"
     assert_token_only_masked(run, wrong)
+
+
+def test_a_bad_input_value_still_sets_every_output(tmp_path: Path) -> None:
+    run = run_action({"images": "a:1", "dir": ".", "draft": "yes"}, {"GITHUB_ACTIONS": "true"}, workspace=tmp_path)
+    assert run.code == 2
+    assert "::error::input 'draft' must be true or false, not 'yes'" in run.stdout
+    assert run.outputs["outcome"] == "failed" and run.outputs["changed"] == "false"
+    assert "input 'draft' must be true or false" in run.summary
+

@@ -44,7 +44,10 @@ def input_values(given: dict[str, str]) -> dict[str, str]:
     assert not missing, f"required inputs not given: {missing}"
     unknown = set(given) - set(spec)
     assert not unknown, f"not inputs of the component: {unknown}"
-    return {name: str(given.get(name, (s or {}).get("default", ""))) for name, s in spec.items()}
+    values = {name: str(given.get(name, (s or {}).get("default", ""))) for name, s in spec.items()}
+    for name, s in spec.items():  # GitLab refuses a value outside `options` when the pipeline is created
+        assert "options" not in (s or {}) or values[name] in s["options"], f"{name}={values[name]!r}"
+    return values
 
 
 def extend(jobs: dict[str, Any], name: str) -> dict[str, Any]:
@@ -176,3 +179,14 @@ def test_failed_job_still_writes_the_report(gitlab_project) -> None:
     assert "GITLAB_TOKEN" in done.stderr.splitlines()[-1]
     assert read_dotenv(project_dir / "updater.env")["UPDATER_OUTCOME"] == "failed"
     assert forge.repo("acme/gitops").pulls == {}
+
+
+def test_a_bad_variable_still_writes_the_report(gitlab_project) -> None:
+    forge, project_dir, predefined = gitlab_project
+    values = input_values({"updater-image": "u:1", "images": "ghcr.io/acme/api:1.5.0"})
+    job = extend(interpolate(documents()[1], values), "updater-bump")
+    job["variables"]["UPDATER_AUTO_MERGE"] = "maybe"  # a job extending .updater-bump sets it wrong
+    done = run_job(job, predefined, project_dir)
+    assert done.returncode == 2 and "input 'auto-merge' must be true or false" in done.stderr
+    assert read_dotenv(project_dir / "updater.env")["UPDATER_OUTCOME"] == "failed"
+

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -139,7 +139,7 @@ def summary_markdown(report: BumpReport | None, *, error: str | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def main(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
+def main(env: Mapping[str, str] | None = None) -> int:
     import os
 
     env = dict(os.environ if env is None else env)
@@ -149,12 +149,13 @@ def main(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
         print(f"::add-mask::{token}", flush=True)  # before anything else reaches the log
     try:
         args = build_argv(env)
-    except UpdaterError as err:
+    except UpdaterError as err:  # a bad input: no run, but the step's outputs are still all set
         print(error_annotation(mask(str(err))), flush=True)
+        _write_results(env, None, error=str(err))
         return int(err.exit_code)
     print("::group::updater bump", flush=True)
     print(mask("updater bump " + " ".join(_quote(a) for a in args)), flush=True)
-    run = run_bump(args, env={TOKEN_INPUT: token} if token else {})
+    run = run_bump(args, env=env)
     sys.stdout.write(mask(run.stderr))
     print("::endgroup::", flush=True)
     error = error_line(run.stderr)
@@ -162,9 +163,14 @@ def main(env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
         print(f"::warning::{escape_data(mask(warning))}", flush=True)
     if run.exit_code != ExitCode.OK:
         print(error_annotation(mask(error or f"updater bump exited with code {run.exit_code}")), flush=True)
-    _append(env.get("GITHUB_OUTPUT"), format_outputs(outputs(run.report), delimiter=f"ghadelimiter_{uuid.uuid4()}"))
-    _append(env.get("GITHUB_STEP_SUMMARY"), summary_markdown(run.report, error=error))
+    _write_results(env, run.report, error=error)
     return run.exit_code
+
+
+def _write_results(env: Mapping[str, str], report: BumpReport | None, *, error: str | None) -> None:
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    _append(env.get("GITHUB_OUTPUT"), format_outputs(outputs(report), delimiter=delimiter))
+    _append(env.get("GITHUB_STEP_SUMMARY"), summary_markdown(report, error=error))
 
 
 def _quote(arg: str) -> str:

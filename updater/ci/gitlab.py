@@ -87,22 +87,22 @@ def format_dotenv(values: Mapping[str, str]) -> str:
 def main(env: Mapping[str, str] | None = None) -> int:
     import os
 
-    env = dict(os.environ if env is None else env)
     from updater.errors import UpdaterError
 
+    env = dict(os.environ if env is None else env)
+    report_path = Path(env.get("UPDATER_DOTENV", "").strip() or DEFAULT_REPORT)
     try:
-        name = token_variable(env)
-        register_secret(env.get(name))
+        register_secret(env.get(token_variable(env)))
         args = build_argv(env)
-    except UpdaterError as err:
+    except UpdaterError as err:  # a bad variable: no run, but later jobs still get every variable
         print(f"updater: error: {mask(str(err))}", file=sys.stderr)
+        report_path.write_text(format_dotenv(dotenv(None)), encoding="utf-8")
         return int(err.exit_code)
     print(mask("updater bump " + " ".join(args)), file=sys.stderr, flush=True)
-    run = run_bump(args, env={})
+    run = run_bump(args, env=env)
     sys.stderr.write(mask(run.stderr))
     if run.exit_code and not error_line(run.stderr):
         print(f"updater: error: updater bump exited with code {run.exit_code}", file=sys.stderr)
-    report_path = Path(env.get("UPDATER_DOTENV", "").strip() or DEFAULT_REPORT)
     report_path.write_text(mask(format_dotenv(dotenv(run.report))), encoding="utf-8")
     return run.exit_code
 
