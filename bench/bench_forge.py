@@ -3,7 +3,7 @@ request with PyGithub, labelling it, pushing a commit to a shared branch (fetch,
 non-fast-forward) and merging its pull request (retrying when another merge moved the base) — versus
 the same work done by one client, in the same run, on a fresh forge.
 
-Correctness is checked, not assumed: every pull request merged, main contains every head, the shared
+Each stage runs for all clients at once and is timed on its own. Correctness is checked, not assumed: every pull request merged, main contains every head, the shared
 branch holds every client's commit (no lost ref update), and every JSON response validates against the
 vendored contracts. Then a read-only phase: C threads GET one pull request N times each.
 
@@ -21,6 +21,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,102 +41,108 @@ def _git(*args: str, cwd: Path, env: dict[str, str], check: bool = True) -> subp
                           text=True, check=check)
 
 
-def client(forge: Forge, tmp: Path, i: int) -> dict[str, int]:
-    """One bot's round; returns its retry counts."""
-    env = {"GIT_ASKPASS": str(tmp / "askpass.sh")}  # written once by phase()
+def open_pr(forge: Forge, tmp: Path, i: int) -> github.PullRequest.PullRequest:
+    """Stage 1 of one bot: clone, push its branch with git, open, label and comment its PR."""
+    env = {"GIT_ASKPASS": str(tmp / "askpass.sh")}  # written once by run()
     work = tmp / f"c{i}"
     _git("clone", "-q", forge.repo_url(REPO), str(work), cwd=tmp, env=env)
     _git("checkout", "-q", "-b", f"bump/{i}", cwd=work, env=env)
     (work / "apps" / f"app{i}.yaml").write_text(f"image: acme/app{i}:2.0.0\n")
     _git("commit", "-qam", f"app{i} 2.0.0", cwd=work, env=env)
     _git("push", "-q", "origin", f"bump/{i}", cwd=work, env=env)
-
     # PyGithub paces itself (1 s between writes) by default; off, so the forge is what is measured
     repo = github.Github(auth=github.Auth.Token(forge.token), base_url=forge.github_api_url,
                          seconds_between_requests=0, seconds_between_writes=0).get_repo(REPO)
     pr = repo.create_pull(base="main", head=f"bump/{i}", title=f"app{i} 2.0.0")
     pr.add_to_labels("updater")
     pr.create_issue_comment(f"client {i}")
+    return pr
 
-    push_retries = 0
+
+def push_shared(tmp: Path, i: int) -> int:
+    """Stage 2: everyone commits to one branch at once (fetch, rebase, push until accepted); retries."""
+    env = {"GIT_ASKPASS": str(tmp / "askpass.sh")}
+    work = tmp / f"c{i}"
     _git("checkout", "-q", "-b", "shared", "origin/shared", cwd=work, env=env)
-    (work / "shared" / f"c{i}.txt").parent.mkdir(exist_ok=True)
     (work / "shared" / f"c{i}.txt").write_text(f"{i}\n")
     _git("add", "-A", cwd=work, env=env)
     _git("commit", "-qm", f"shared from {i}", cwd=work, env=env)
+    retries = 0
     while _git("push", "-q", "origin", "shared", cwd=work, env=env, check=False).returncode != 0:
-        push_retries += 1
+        retries += 1
         _git("pull", "-q", "--rebase", "origin", "shared", cwd=work, env=env)
+    return retries
 
-    merge_retries = 0
+
+def merge(pr: github.PullRequest.PullRequest) -> int:
+    """Stage 3: merge through the API, retrying when another merge moved the base; retries."""
+    retries = 0
     while True:
         try:
             pr.merge(merge_method="merge")
-            break
+            return retries
         except github.GithubException as err:
             if err.status not in (405, 409):
                 raise
-            merge_retries += 1
-            time.sleep(0.05)  # the base moved (409) or is being re-checked (405): try again, as a bot would
-    return {"push_retries": push_retries, "merge_retries": merge_retries}
+            retries += 1
+            time.sleep(0.05)
 
 
-def phase(clients: int, tmp: Path) -> dict[str, float]:
-    violations: list[str] = []
+def stage(forge: Forge, clients: int, work: Any) -> tuple[list[Any], float, int]:
+    before, started = len(forge.requests), time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(work, range(clients)))
+    return results, time.monotonic() - started, len(forge.requests) - before
+
+
+def run(clients: int, reads: int, tmp: Path) -> dict[str, Any]:
     forge = Forge(tmp / "forge")
-    forge.observers.append(lambda entry: violations.extend(entry_violations(entry)))
     files = {f"apps/app{i}.yaml": f"image: acme/app{i}:1.0.0\n" for i in range(clients)}
+    out: dict[str, Any] = {"clients": clients}
     with forge:
         repo = forge.create_repo(REPO, {**files, "shared/README": "shared\n"})
         repo.bare.update_ref("refs/heads/shared", repo.bare.rev_parse("main") or "", None)
         askpass_env(tmp, forge.token)
-        started = time.monotonic()
-        with ThreadPoolExecutor(clients) as pool:
-            results = list(pool.map(lambda i: client(forge, tmp, i), range(clients)))
-        write_seconds = time.monotonic() - started
-        write_requests = len(forge.requests)
-
-        bare = repo.bare
-        assert all(p.merged for p in repo.pulls.values()) and len(repo.pulls) == clients, "a PR did not merge"
-        heads = [p.final_head_sha or "" for p in repo.pulls.values()]
-        assert all(bare.is_ancestor(h, "main") for h in heads), "main lost a merged head"
-        shared = bare.git("ls-tree", "--name-only", "shared", "shared/").out.split()
-        assert len(shared) == clients + 1, f"lost shared-branch updates: {len(shared) - 1} of {clients}"
+        prs, *out["open"] = stage(forge, clients, lambda i: open_pr(forge, tmp, i))
+        retries, *out["shared"] = stage(forge, clients, lambda i: push_shared(tmp, i))
+        out["push_retries"] = sum(retries)
+        retries, *out["merge"] = stage(forge, clients, lambda i: merge(prs[i]))
+        out["merge_retries"] = sum(retries)
 
         url = f"{forge.github_api_url}/repos/{REPO}/pulls/1"
         headers = {"Authorization": f"token {forge.token}"}
-        reads = ARGS.reads
 
         def reader(_: int) -> None:
             with requests.Session() as session:
                 for _ in range(reads):
                     assert session.get(url, headers=headers, timeout=30).status_code == 200
 
-        started = time.monotonic()
-        with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(reader, range(clients)))
-        read_seconds = time.monotonic() - started
+        _, *out["read"] = stage(forge, clients, reader)
+
+        bare = repo.bare
+        assert len(repo.pulls) == clients and all(p.merged for p in repo.pulls.values()), "a PR did not merge"
+        assert all(bare.is_ancestor(p.final_head_sha or "", "main") for p in repo.pulls.values()), "main lost a head"
+        shared = bare.git("ls-tree", "--name-only", "shared", "shared/").out.split()
+        assert len(shared) == clients + 1, f"lost shared-branch updates: {len(shared) - 1} of {clients}"
+    # validated after the run so the validator's own cost is not counted as the forge's
+    violations = [v for entry in forge.requests for v in entry_violations(entry)]
     assert not violations, violations[:5]
     failures = [r for r in forge.requests if r.status is None or r.status >= 500]
     assert not failures, failures[:5]
-    return {
-        "clients": clients, "write_seconds": write_seconds, "write_requests": write_requests,
-        "write_rps": write_requests / write_seconds, "read_requests": clients * reads,
-        "read_rps": clients * reads / read_seconds,
-        "push_retries": sum(r["push_retries"] for r in results),
-        "merge_retries": sum(r["merge_retries"] for r in results),
-        "validated": len(forge.requests),
-    }
+    out["validated"] = len(forge.requests)
+    return out
 
 
 def main() -> None:
+    print("clients | push+open PR (s, req, req/s) | shared-branch race (s, req, retries) | merge (s, req, retries) "
+          "| GET pulls/1 (req, req/s) | responses validated")
     for clients in (1, ARGS.clients):
         with tempfile.TemporaryDirectory(prefix="bench-forge-") as tmp:
-            r = phase(clients, Path(tmp))
-        print(f"{r['clients']:>2} client(s): write round {r['write_seconds']:.2f}s, {r['write_requests']} requests "
-              f"({r['write_rps']:.0f} req/s, git + API), push retries {r['push_retries']}, merge retries "
-              f"{r['merge_retries']}; reads {r['read_requests']} GET pulls/1 at {r['read_rps']:.0f} req/s; "
-              f"{r['validated']} responses validated, 0 violations, no lost update")
+            r = run(clients, ARGS.reads, Path(tmp))
+        (o_s, o_n), (s_s, s_n), (m_s, m_n), (r_s, r_n) = r["open"], r["shared"], r["merge"], r["read"]
+        print(f"{clients:>7} | {o_s:6.2f} {o_n:5d} {o_n / o_s:6.1f} | {s_s:6.2f} {s_n:5d} {r['push_retries']:4d} "
+              f"| {m_s:5.2f} {m_n:4d} {r['merge_retries']:3d} | {r_n:5d} {r_n / r_s:6.1f} | {r['validated']} "
+              f"(0 violations, no lost update)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import github
 import gitlab
 
 from tests.sandbox.forgehelp import Workspace, github_client, wait_for

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from updater.sandbox import github_json as J
 from updater.sandbox import merging, schemas
 from updater.sandbox.bare import ZERO, RefMoved
-from updater.sandbox.state import AutoMerge, Comment, Pull, Repo, Store, now_iso
+from updater.sandbox.state import Pull, Repo, Store, now_iso
 from updater.sandbox.web import ApiError, Request, Response, Router, paginate
 
 routes = Router()
@@ -33,21 +33,21 @@ def ok(op: str, body: Any, status: int = 200, headers: dict[str, str] | None = N
     return Response(status, schemas.complete(SERVICE, op, status, body), headers or {}, op)
 
 
-def _repo(store: Store, owner: str, name: str) -> Repo:
+def find_repo(store: Store, owner: str, name: str) -> Repo:
     repo = store.repo(f"{unquote(owner)}/{unquote(name)}")
     if repo is None:
         raise not_found()
     return repo
 
 
-def _pull(repo: Repo, number: str) -> Pull:
+def find_pull(repo: Repo, number: str) -> Pull:
     pull = repo.pulls.get(int(number)) if number.isdigit() else None
     if pull is None:
         raise not_found()
     return pull
 
 
-def _body(req: Request) -> dict[str, Any]:
+def json_object(req: Request) -> dict[str, Any]:
     body = req.json()
     if body is None:
         return {}
@@ -56,7 +56,7 @@ def _body(req: Request) -> dict[str, Any]:
     return body
 
 
-def _pull_json(store: Store, req: Request, repo: Repo, pull: Pull, *, full: bool = True) -> dict[str, Any]:
+def pull_json(store: Store, req: Request, repo: Repo, pull: Pull, *, full: bool = True) -> dict[str, Any]:
     return J.pull(req, repo, pull, merging.assess(store, repo, pull), full=full)
 
 
@@ -84,12 +84,12 @@ def rate_limit(store: Store, req: Request) -> Response:
 
 @routes.add("GET", "/repos/{owner}/{repo}", "repos/get")
 def get_repo(store: Store, req: Request, owner: str, repo: str) -> Response:
-    return ok("repos/get", J.repository(req, _repo(store, owner, repo)))
+    return ok("repos/get", J.repository(req, find_repo(store, owner, repo)))
 
 
 @routes.add("GET", "/repos/{owner}/{repo}/git/ref/{ref*}", "git/get-ref")
 def get_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     name = "refs/" + unquote(ref)
     sha = r.bare.refs(name).get(name)
     if sha is None:
@@ -99,7 +99,7 @@ def get_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> Resp
 
 @routes.add("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref*}", "git/list-matching-refs")
 def matching_refs(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     prefix = "refs/" + unquote(ref)
     refs = r.bare.refs(prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else prefix)
     found = [J.ref(req, r, n, s) for n, s in sorted(refs.items()) if n.startswith(prefix)]
@@ -108,8 +108,8 @@ def matching_refs(store: Store, req: Request, owner: str, repo: str, ref: str) -
 
 @routes.add("POST", "/repos/{owner}/{repo}/git/refs", "git/create-ref")
 def create_ref(store: Store, req: Request, owner: str, repo: str) -> Response:
-    r = _repo(store, owner, repo)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    body = json_object(req)
     name, sha = body.get("ref"), body.get("sha")
     if not isinstance(name, str) or not name.startswith("refs/") or name.count("/") < 2 or not isinstance(sha, str):
         raise invalid("Reference name must start with 'refs/' and have at least two slashes.", "Reference", "ref")
@@ -124,8 +124,8 @@ def create_ref(store: Store, req: Request, owner: str, repo: str) -> Response:
 
 @routes.add("PATCH", "/repos/{owner}/{repo}/git/refs/{ref*}", "git/update-ref")
 def update_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    body = json_object(req)
     name = "refs/" + unquote(ref)
     old = r.bare.refs(name).get(name)
     new = r.bare.rev_parse(str(body.get("sha", "")))
@@ -144,7 +144,7 @@ def update_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> R
 
 @routes.add("DELETE", "/repos/{owner}/{repo}/git/refs/{ref*}", "git/delete-ref")
 def delete_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     name = "refs/" + unquote(ref)
     old = r.bare.refs(name).get(name)
     if old is None:
@@ -155,7 +155,7 @@ def delete_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> R
 
 @routes.add("GET", "/repos/{owner}/{repo}/branches", "repos/list-branches")
 def list_branches(store: Store, req: Request, owner: str, repo: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     items = [{"name": n, "commit": {"sha": s, "url": f"{J.api(req)}/repos/{r.full_name}/commits/{s}"},
               "protected": n in r.settings.protected} for n, s in sorted(r.bare.branches().items())]
     page, headers = paginate(items, req)
@@ -164,7 +164,7 @@ def list_branches(store: Store, req: Request, owner: str, repo: str) -> Response
 
 @routes.add("GET", "/repos/{owner}/{repo}/branches/{branch*}", "repos/get-branch")
 def get_branch(store: Store, req: Request, owner: str, repo: str, branch: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     name = unquote(branch)
     sha = r.bare.branches().get(name)
     if sha is None:
@@ -172,9 +172,10 @@ def get_branch(store: Store, req: Request, owner: str, repo: str, branch: str) -
     return ok("repos/get-branch", J.branch(req, r, name, sha))
 
 
+@routes.add("GET", "/repos/{owner}/{repo}/statuses/{ref}", "repos/list-commit-statuses-for-ref")  # PyGithub's path
 @routes.add("GET", "/repos/{owner}/{repo}/commits/{ref*}/statuses", "repos/list-commit-statuses-for-ref")
 def list_statuses(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     sha = r.bare.rev_parse(unquote(ref)) or unquote(ref)
     page, headers = paginate([J.status(req, r, s) for s in r.statuses_for(sha)], req)
     return ok("repos/list-commit-statuses-for-ref", page, headers=headers)
@@ -182,7 +183,7 @@ def list_statuses(store: Store, req: Request, owner: str, repo: str, ref: str) -
 
 @routes.add("GET", "/repos/{owner}/{repo}/commits/{ref*}/status", "repos/get-combined-status-for-ref")
 def combined_status(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     sha = r.bare.rev_parse(unquote(ref))
     if sha is None:
         raise not_found()
@@ -197,13 +198,13 @@ def combined_status(store: Store, req: Request, owner: str, repo: str, ref: str)
 
 @routes.add("GET", "/repos/{owner}/{repo}/commits/{ref*}/check-runs", "checks/list-for-ref")
 def check_runs(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    _repo(store, owner, repo)
+    find_repo(store, owner, repo)
     return ok("checks/list-for-ref", {"total_count": 0, "check_runs": []})
 
 
 @routes.add("GET", "/repos/{owner}/{repo}/commits/{ref*}", "repos/get-commit")
 def get_commit(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     sha = r.bare.rev_parse(unquote(ref))
     if sha is None:
         raise ApiError(422, J.error(422, f"No commit found for SHA: {unquote(ref)}"))
@@ -214,7 +215,7 @@ def get_commit(store: Store, req: Request, owner: str, repo: str, ref: str) -> R
 
 @routes.add("GET", "/repos/{owner}/{repo}/compare/{basehead*}", "repos/compare-commits-with-basehead")
 def compare(store: Store, req: Request, owner: str, repo: str, basehead: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     base_name, sep, head_name = unquote(basehead).partition("...")
     base, head = r.bare.rev_parse(base_name), r.bare.rev_parse(head_name)
     if not sep or base is None or head is None:
@@ -237,8 +238,8 @@ def compare(store: Store, req: Request, owner: str, repo: str, basehead: str) ->
 
 @routes.add("POST", "/repos/{owner}/{repo}/statuses/{sha}", "repos/create-commit-status")
 def create_status(store: Store, req: Request, owner: str, repo: str, sha: str) -> Response:
-    r = _repo(store, owner, repo)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    body = json_object(req)
     state = body.get("state")
     if state not in ("error", "failure", "pending", "success"):
         raise invalid("state is not included in the list", "Status", "state")

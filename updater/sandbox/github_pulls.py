@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from updater.sandbox import github_json as J
 from updater.sandbox import merging
-from updater.sandbox.github_api import _body, _pull, _pull_json, _repo, invalid, not_found, ok, routes
+from updater.sandbox.github_api import find_pull, find_repo, invalid, json_object, not_found, ok, pull_json, routes
 from updater.sandbox.state import Comment, Pull, Repo, Store, now_iso
 from updater.sandbox.web import ApiError, Request, Response, paginate
 
@@ -19,7 +19,7 @@ _MERGE_STATUS = {"closed": 405, "not_mergeable": 405, "conflict": 405, "unknown"
 
 @routes.add("GET", "/repos/{owner}/{repo}/pulls", "pulls/list")
 def list_pulls(store: Store, req: Request, owner: str, repo: str) -> Response:
-    r = _repo(store, owner, repo)
+    r = find_repo(store, owner, repo)
     state = req.arg("state", "open")
     head, base = req.arg("head"), req.arg("base")
     found = []
@@ -32,13 +32,13 @@ def list_pulls(store: Store, req: Request, owner: str, repo: str) -> Response:
             continue
         found.append(p)
     page, headers = paginate(found, req)
-    return ok("pulls/list", [_pull_json(store, req, r, p, full=False) for p in page], headers=headers)
+    return ok("pulls/list", [pull_json(store, req, r, p, full=False) for p in page], headers=headers)
 
 
 @routes.add("POST", "/repos/{owner}/{repo}/pulls", "pulls/create")
 def create_pull(store: Store, req: Request, owner: str, repo: str) -> Response:
-    r = _repo(store, owner, repo)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    body = json_object(req)
     head, base, title = body.get("head"), body.get("base"), body.get("title")
     if not isinstance(head, str) or not isinstance(base, str):
         raise invalid("head and base are required", field="head", code="missing_field")
@@ -61,20 +61,20 @@ def create_pull(store: Store, req: Request, owner: str, repo: str) -> Response:
                 draft=bool(body.get("draft")))
     r.pulls[number] = pull
     headers = {"Location": f"{J.api(req)}/repos/{r.full_name}/pulls/{number}"}
-    return ok("pulls/create", _pull_json(store, req, r, pull), 201, headers)
+    return ok("pulls/create", pull_json(store, req, r, pull), 201, headers)
 
 
 @routes.add("GET", "/repos/{owner}/{repo}/pulls/{number}", "pulls/get")
 def get_pull(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    return ok("pulls/get", _pull_json(store, req, r, _pull(r, number)))
+    r = find_repo(store, owner, repo)
+    return ok("pulls/get", pull_json(store, req, r, find_pull(r, number)))
 
 
 @routes.add("PATCH", "/repos/{owner}/{repo}/pulls/{number}", "pulls/update")
 def update_pull(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    body = json_object(req)
     if "title" in body:
         pull.title = str(body["title"])
     if "body" in body:
@@ -86,7 +86,7 @@ def update_pull(store: Store, req: Request, owner: str, repo: str, number: str) 
     if body.get("state") in ("open", "closed") and not pull.merged:
         close(r, pull) if body["state"] == "closed" else reopen(pull)
     pull.updated_at = now_iso()
-    return ok("pulls/update", _pull_json(store, req, r, pull))
+    return ok("pulls/update", pull_json(store, req, r, pull))
 
 
 def close(repo: Repo, pull: Pull) -> None:
@@ -101,8 +101,8 @@ def reopen(pull: Pull) -> None:
 
 @routes.add("GET", "/repos/{owner}/{repo}/pulls/{number}/commits", "pulls/list-commits")
 def pull_commits(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
     head, base = merging.shas(r, pull)
     shas = r.bare.commits_between(base, head) if head and base and pull.state == "open" else []
     page, headers = paginate([J.commit(req, r, r.bare.commit(s)) for s in shas], req, limit=250)
@@ -111,16 +111,15 @@ def pull_commits(store: Store, req: Request, owner: str, repo: str, number: str)
 
 @routes.add("GET", "/repos/{owner}/{repo}/pulls/{number}/merge", "pulls/check-if-merged")
 def is_merged(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    if not _pull(_repo(store, owner, repo), number).merged:
-        raise not_found()
-    return Response(204, None, {}, "pulls/check-if-merged")
+    merged = find_pull(find_repo(store, owner, repo), number).merged
+    return Response(204 if merged else 404, None, {}, "pulls/check-if-merged")  # both without a body
 
 
 @routes.add("PUT", "/repos/{owner}/{repo}/pulls/{number}/merge", "pulls/merge")
 def merge_pull(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    body = json_object(req)
     method = body.get("merge_method", "merge")
     if method not in ("merge", "squash", "rebase"):
         raise invalid("merge_method is not included in the list", field="merge_method")
@@ -134,9 +133,9 @@ def merge_pull(store: Store, req: Request, owner: str, repo: str, number: str) -
 
 @routes.add("PUT", "/repos/{owner}/{repo}/pulls/{number}/update-branch", "pulls/update-branch")
 def update_branch(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    body = _body(req)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    body = json_object(req)
     try:
         merging.update_branch(store, r, pull, expected_head=body.get("expected_head_sha"))
     except merging.Refused as err:
@@ -149,44 +148,44 @@ def update_branch(store: Store, req: Request, owner: str, repo: str, number: str
 
 @routes.add("GET", "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", "pulls/list-requested-reviewers")
 def list_reviewers(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    pull = _pull(_repo(store, owner, repo), number)
+    pull = find_pull(find_repo(store, owner, repo), number)
     return ok("pulls/list-requested-reviewers", {"users": [J.user(req, u) for u in pull.requested_reviewers],
                                                   "teams": []})
 
 
 @routes.add("POST", "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", "pulls/request-reviewers")
 def request_reviewers(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    for login in _body(req).get("reviewers") or []:
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    for login in json_object(req).get("reviewers") or []:
         if login == pull.author:
             raise invalid("Review cannot be requested from pull request author.", field="reviewers")
         if login not in pull.requested_reviewers:
             pull.requested_reviewers.append(str(login))
-    return ok("pulls/request-reviewers", _pull_json(store, req, r, pull, full=False), 201)
+    return ok("pulls/request-reviewers", pull_json(store, req, r, pull, full=False), 201)
 
 
 @routes.add("DELETE", "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", "pulls/remove-requested-reviewers")
 def remove_reviewers(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    gone = set(_body(req).get("reviewers") or [])
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    gone = set(json_object(req).get("reviewers") or [])
     pull.requested_reviewers = [u for u in pull.requested_reviewers if u not in gone]
-    return ok("pulls/remove-requested-reviewers", _pull_json(store, req, r, pull, full=False))
+    return ok("pulls/remove-requested-reviewers", pull_json(store, req, r, pull, full=False))
 
 
 # --- the issue side of a pull request -----------------------------------------------------------
 
 @routes.add("GET", "/repos/{owner}/{repo}/issues/{number}", "issues/get")
 def get_issue(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    return ok("issues/get", J.issue(req, r, _pull(r, number)))
+    r = find_repo(store, owner, repo)
+    return ok("issues/get", J.issue(req, r, find_pull(r, number)))
 
 
 @routes.add("GET", "/repos/{owner}/{repo}/issues/{number}/labels", "issues/list-labels-on-issue")
 def list_labels(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    page, headers = paginate(J.labels(req, r, _pull(r, number)), req)
+    r = find_repo(store, owner, repo)
+    page, headers = paginate(J.labels(req, r, find_pull(r, number)), req)
     return ok("issues/list-labels-on-issue", page, headers=headers)
 
 
@@ -204,8 +203,8 @@ def _label_names(req: Request) -> list[str]:
 
 @routes.add("POST", "/repos/{owner}/{repo}/issues/{number}/labels", "issues/add-labels")
 def add_labels(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
     for name in _label_names(req):
         store.label_id(r, name)
         if name not in pull.labels:
@@ -215,8 +214,8 @@ def add_labels(store: Store, req: Request, owner: str, repo: str, number: str) -
 
 @routes.add("PUT", "/repos/{owner}/{repo}/issues/{number}/labels", "issues/set-labels")
 def set_labels(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
     names = _label_names(req)
     for name in names:
         store.label_id(r, name)
@@ -226,8 +225,8 @@ def set_labels(store: Store, req: Request, owner: str, repo: str, number: str) -
 
 @routes.add("DELETE", "/repos/{owner}/{repo}/issues/{number}/labels/{name}")
 def remove_label(store: Store, req: Request, owner: str, repo: str, number: str, name: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
     if unquote(name) not in pull.labels:
         raise ApiError(404, J.error(404, "Label does not exist"))
     pull.labels.remove(unquote(name))
@@ -236,17 +235,17 @@ def remove_label(store: Store, req: Request, owner: str, repo: str, number: str,
 
 @routes.add("GET", "/repos/{owner}/{repo}/issues/{number}/comments", "issues/list-comments")
 def list_comments(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
     page, headers = paginate([J.comment(req, r, pull, c) for c in pull.comments], req)
     return ok("issues/list-comments", page, headers=headers)
 
 
 @routes.add("POST", "/repos/{owner}/{repo}/issues/{number}/comments", "issues/create-comment")
 def create_comment(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
-    r = _repo(store, owner, repo)
-    pull = _pull(r, number)
-    text = _body(req).get("body")
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    text = json_object(req).get("body")
     if not isinstance(text, str) or not text:
         raise invalid("body is missing", "IssueComment", "body", "missing_field")
     stamp = now_iso()
@@ -257,8 +256,8 @@ def create_comment(store: Store, req: Request, owner: str, repo: str, number: st
 
 @routes.add("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "issues/update-comment")
 def update_comment(store: Store, req: Request, owner: str, repo: str, comment_id: str) -> Response:
-    r = _repo(store, owner, repo)
-    text = _body(req).get("body")
+    r = find_repo(store, owner, repo)
+    text = json_object(req).get("body")
     for pull in r.pulls.values():
         for c in pull.comments:
             if str(c.id) == comment_id:

@@ -39,11 +39,12 @@ class Request:
     def params(self) -> dict[str, Any]:
         """Body object merged over query-string parameters (GitLab reads both; python-gitlab uses both)."""
         merged: dict[str, Any] = {k: v[-1] for k, v in self.query.items()}
+        if self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            merged.update({k: v[-1] for k, v in parse_qs(self.body.decode(errors="replace")).items()})
+            return merged
         body = self.json()
         if isinstance(body, dict):
             merged.update(body)
-        elif body is None and self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            merged.update({k: v[-1] for k, v in parse_qs(self.body.decode()).items()})
         return merged
 
 
