@@ -153,7 +153,7 @@ class Controller:
             return
         new = ssa.record_update(obj, {**obj, "status": status}, manager=MANAGER, api_version=rt.api_version,
                                 now=self.store.clock(), subresource="status")
-        self.store.update(rt, new)
+        self.store.update(rt, new, fresh=True)
 
     def _on_write(self, rt: ResourceType, old: Obj | None, new: Obj | None) -> None:
         if new is None or getattr(self._busy, "active", False):

@@ -38,14 +38,16 @@ def ownable(obj: dict[str, Any]) -> dict[str, Any]:
 def field_set(obj: dict[str, Any], prefix: Path = ()) -> set[Path]:
     members: set[Path] = set()
     for key, value in obj.items():
-        path = prefix + (f"f:{key}",)
-        if isinstance(value, dict) and value:
-            members |= field_set(value, path)
-        elif isinstance(value, list) and value:
-            members |= _list_members(key, value, path)
-        else:
-            members.add(path)
+        members |= _members(key, value, prefix + (f"f:{key}",))
     return members
+
+
+def _members(key: str, value: Any, path: Path) -> set[Path]:
+    if isinstance(value, dict) and value:
+        return field_set(value, path)
+    if isinstance(value, list) and value:
+        return _list_members(key, value, path)
+    return {path}
 
 
 def _list_members(field: str, items: list[Any], path: Path) -> set[Path]:
@@ -147,12 +149,45 @@ def pathstr(path: Path) -> str:
     return "".join(out)
 
 
-def changed_paths(old: dict[str, Any], new: dict[str, Any]) -> tuple[set[Path], set[Path]]:
-    """(members of `new` that are added or differ from `old`, members of `old` gone from `new`)."""
-    old_set, new_set = field_set(old), field_set(new)
-    changed = set()
-    for path in new_set:
-        found, before = value_at(old, path)
-        if not found or (path[-1][:2] not in ("k:", "v:") and before != value_at(new, path)[1]):
-            changed.add(path)
-    return changed, old_set - new_set
+def changed_paths(old: dict[str, Any], new: dict[str, Any], prefix: Path = ()) -> tuple[set[Path], set[Path]]:
+    """(members of `new` that are added or differ from `old`, members of `old` gone from `new`).
+
+    Equal subtrees are skipped with one comparison, so a status write costs what the status costs."""
+    changed: set[Path] = set()
+    removed: set[Path] = set()
+    for key in new.keys() | old.keys():
+        path = prefix + (f"f:{key}",)
+        if key not in new:
+            removed |= _members(key, old[key], path)
+        elif key not in old:
+            changed |= _members(key, new[key], path)
+        elif old[key] != new[key]:
+            more, gone = _changed_value(key, old[key], new[key], path)
+            changed |= more
+            removed |= gone
+    return changed, removed
+
+
+def _changed_value(key: str, old: Any, new: Any, path: Path) -> tuple[set[Path], set[Path]]:
+    if isinstance(old, dict) and isinstance(new, dict) and old and new:
+        return changed_paths(old, new, path)
+    if not (isinstance(old, list) and isinstance(new, list) and old and new):
+        return _members(key, new, path), _members(key, old, path) - _members(key, new, path)
+    kind = list_type(key, old + new)
+    if kind == "atomic":
+        return {path}, set()
+    old_members, new_members = _list_members(key, old, path), _list_members(key, new, path)
+    if kind == "set":
+        return new_members - old_members, old_members - new_members
+    keys = list_keys(key, old + new) or ()
+    before = {f"k:{_json(item_key(keys, item))}": item for item in old}
+    changed: set[Path] = set()
+    for item in new:
+        element = f"k:{_json(item_key(keys, item))}"
+        if element not in before:
+            changed |= {path + (element,)} | field_set(item, path + (element,))
+        elif before[element] != item:
+            more, _ = changed_paths(before[element], item, path + (element,))
+            changed |= more
+    gone = old_members - new_members
+    return changed, gone

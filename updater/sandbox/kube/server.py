@@ -29,6 +29,7 @@ from updater.sandbox.kube.controller import Controller
 from updater.sandbox.kube.discovery import Discovery, ResourceType
 from updater.sandbox.kube.routes import Target
 from updater.sandbox.kube.store import Obj, Store
+from updater.sandbox.kube.tree import clone
 
 _VERSION = {"major": "1", "minor": "37", "gitVersion": "v1.37.0-updater-sandbox", "gitCommit": "sandbox",
             "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
@@ -126,10 +127,10 @@ class KubeApiServer:
         request = Request("PUT", "", {"fieldManager": manager}, {})
         with self.store.lock:
             if self.store.peek(rt, namespace, target.name) is None:
-                return self.api.writes.create(target, json.loads(json.dumps(obj)), request)
-            body = json.loads(json.dumps(obj))
+                return clone(self.api.writes.create(target, clone(obj), request))
+            body = clone(obj)
             body.setdefault("metadata", {}).pop("resourceVersion", None)
-            return self.api.writes.update(target, body, request)
+            return clone(self.api.writes.update(target, body, request))
 
     def set_status(self, api_version: str, kind: str, name: str, namespace: str, status: dict[str, Any],
                    *, manager: str = "sandbox-test") -> Obj:
@@ -138,9 +139,10 @@ class KubeApiServer:
         target = Target(rt, namespace if rt.namespaced else "", name, "status" if "status" in rt.subresources else "")
         with self.store.lock:
             live = self.store.get(rt, target.namespace, name)
-            return self.api.writes.update(target, {**live, "status": status,
-                                            "metadata": {**live["metadata"], "resourceVersion": ""}},
-                                   Request("PUT", "", {"fieldManager": manager}, {}))
+            written = self.api.writes.update(target, {**live, "status": status,
+                                                      "metadata": {**live["metadata"], "resourceVersion": ""}},
+                                             Request("PUT", "", {"fieldManager": manager}, {}))
+            return clone(written)
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> None:
         rt = self.resource_type(api_version, kind)

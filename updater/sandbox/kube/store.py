@@ -113,8 +113,10 @@ class Store:
         for hook in self.on_write:
             hook(rt, old, new)
 
-    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
-        obj = clone(obj)
+    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False, fresh: bool = False) -> Obj:
+        """Store a new object. `fresh`: the caller holds no other reference to `obj`, so the store may
+        keep it without a copy. The result is the stored object: read it, never change it."""
+        obj = obj if fresh else clone(obj)
         meta = obj.setdefault("metadata", {})
         name, namespace = meta.get("name", ""), meta.get("namespace", "") if rt.namespaced else ""
         with self.lock:
@@ -131,11 +133,12 @@ class Store:
             self._stamp_new(obj)
             self._bucket(rt.key)[(namespace, name)] = obj
             self._record(rt, "ADDED", None, obj, obj)
-            return clone(obj)
+            return obj
 
-    def update(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
-        """Replace the stored object; a set `metadata.resourceVersion` must be the current one."""
-        obj = clone(obj)
+    def update(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False, fresh: bool = False) -> Obj:
+        """Replace the stored object; a set `metadata.resourceVersion` must be the current one.
+        `fresh` and the result as for `create`."""
+        obj = obj if fresh else clone(obj)
         meta = obj.setdefault("metadata", {})
         name, namespace = meta.get("name", ""), meta.get("namespace", "") if rt.namespaced else ""
         with self.lock:
@@ -156,7 +159,7 @@ class Store:
                 meta["generation"] = (old["metadata"].get("generation") or 0) + 1
             meta["resourceVersion"] = old["metadata"]["resourceVersion"]
             if _comparable(obj) == _comparable(old):
-                return clone(old)
+                return old
             if dry_run:
                 return obj
             if meta.get("deletionTimestamp") and not meta.get("finalizers"):
@@ -164,7 +167,7 @@ class Store:
             meta["resourceVersion"] = self._next_rv()
             self._bucket(rt.key)[(namespace, name)] = obj
             self._record(rt, "MODIFIED", old, obj, obj)
-            return clone(obj)
+            return obj
 
     def delete(self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False,
                precondition_rv: str = "", precondition_uid: str = "") -> Obj:

@@ -60,7 +60,7 @@ class Writes:
         validation.validate(rt, None, obj)
         obj = ssa.record_update(None, obj, manager=self._manager(request), api_version=rt.api_version,
                                 now=self.store.clock())
-        return self.store.create(rt, obj, dry_run=request.dry_run)
+        return self.store.create(rt, obj, dry_run=request.dry_run, fresh=True)
 
     def update(self, target: Target, obj: Obj, request: Request) -> Obj:
         rt = target.rt
@@ -86,7 +86,7 @@ class Writes:
         validation.validate(rt, live, new)
         new = ssa.record_update(live, new, manager=manager, api_version=rt.api_version, now=self.store.clock(),
                                 subresource=target.subresource)
-        return self.store.update(rt, new, dry_run=request.dry_run)
+        return self.store.update(rt, new, dry_run=request.dry_run, fresh=True)
 
     def patch(self, target: Target, request: Request) -> Response:
         rt = target.rt
@@ -110,12 +110,12 @@ class Writes:
                 if live is None:
                     defaults.apply_defaults(rt, merged)
                     validation.validate(rt, None, merged)
-                    return Response(201, self.store.create(rt, merged, dry_run=request.dry_run))
+                    return Response(201, self.store.create(rt, merged, dry_run=request.dry_run, fresh=True))
                 if rv := (body.get("metadata") or {}).get("resourceVersion"):
                     merged["metadata"]["resourceVersion"] = rv
                 defaults.apply_defaults(rt, merged)
                 validation.validate(rt, live, merged)
-                return Response(200, self.store.update(rt, merged, dry_run=request.dry_run))
+                return Response(200, self.store.update(rt, merged, dry_run=request.dry_run, fresh=True))
         patcher = _PATCHERS.get(request.content_type)
         if patcher is None:
             raise errors.unsupported_media_type(request.content_type)
