@@ -52,3 +52,24 @@ def test_changed_paths() -> None:
     old = {"data": {"a": "1", "b": "2"}}
     changed, removed = changed_paths(old, {"data": {"a": "9", "c": "3"}})
     assert changed == {("f:data", "f:a"), ("f:data", "f:c")} and removed == {("f:data", "f:b")}
+
+
+def test_changed_paths_inside_lists_agree_with_full_field_sets() -> None:
+    def spec(*containers: dict, finalizers: list[str]) -> dict:
+        return {"metadata": {"finalizers": finalizers}, "spec": {"containers": list(containers), "args": ["a"]}}
+
+    old = spec({"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}, finalizers=["x", "y"])
+    new = spec({"name": "a", "image": "a:2"}, {"name": "c", "image": "c:1"}, finalizers=["y", "z"])
+    new["spec"]["args"] = ["b"]
+    changed, removed = changed_paths(old, new)
+    c = ("f:spec", "f:containers")
+    assert changed == {
+        c + (APP.replace("app", "a"), "f:image"),
+        c + ('k:{"name":"c"}',), c + ('k:{"name":"c"}', "f:name"), c + ('k:{"name":"c"}', "f:image"),
+        ("f:metadata", "f:finalizers", 'v:"z"'),
+        ("f:spec", "f:args"),
+    }
+    assert removed == {c + ('k:{"name":"b"}',), c + ('k:{"name":"b"}', "f:name"), c + ('k:{"name":"b"}', "f:image"),
+                       ("f:metadata", "f:finalizers", 'v:"x"')}
+    everything_new = field_set(new)
+    assert changed <= everything_new and not removed & everything_new
