@@ -52,7 +52,13 @@ def watch_stream(store: Store, rt: ResourceType, namespace: str, match: Callable
         return
     while time.monotonic() < deadline and not (stopping and stopping.is_set()):
         with store.lock:
-            fresh = [e for e in store.events if e.resource_version > last and e.key == rt.key]
+            fresh = []
+            for event in reversed(store.events):  # newest first: only the events after `last` are read
+                if event.resource_version <= last:
+                    break
+                if event.key == rt.key:
+                    fresh.append(event)
+            fresh.reverse()
             if store.events:
                 last = max(last, store.events[-1].resource_version)
             if not fresh:
