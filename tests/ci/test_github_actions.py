@@ -35,8 +35,11 @@ def test_repo_defaults_to_this_repository_on_this_github() -> None:
 
 
 def test_a_repo_elsewhere_gets_no_github_provider_defaults() -> None:
-    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_REPO": "https://gitlab.com/acme/gitops"})
+    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_REPO": "https://gitlab.com/acme/gitops",
+                       "INPUT_TOKEN": "glpat-0123456789"})
     assert "--provider" not in argv and argv[-2:] == ["--token-env", "INPUT_TOKEN"]
+    argv = build_argv({**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_REPO": "https://gitlab.com/acme/gitops"})
+    assert "--token-env" not in argv  # no token input: the CLI falls back to GITLAB_TOKEN / GITHUB_TOKEN
 
 
 def test_dir_means_local_mode_without_repo_or_token() -> None:

@@ -45,7 +45,8 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
     - `repo` defaults to this repository (`GITHUB_SERVER_URL/GITHUB_REPOSITORY.git`) unless `dir` is set;
     - when the repository is on this GitHub, `--provider github --api-url $GITHUB_API_URL` are
       added (so GitHub Enterprise works without configuration) unless given;
-    - the token is read by the CLI from `INPUT_TOKEN` (never put on the command line).
+    - the token is read by the CLI from `INPUT_TOKEN` (never put on the command line); with no
+      token input the CLI looks for GITHUB_TOKEN / GITLAB_TOKEN as usual.
     """
     values = read_inputs(env)
     if not values["repo"].strip() and not values["dir"].strip():
@@ -57,7 +58,7 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
         values["provider"] = values["provider"] or "github"
         values["api-url"] = values["api-url"] or env.get("GITHUB_API_URL", "")
     argv = to_argv(values)
-    if repo:
+    if repo and env.get(TOKEN_INPUT, "").strip():  # else the CLI's own GITHUB_TOKEN / GITLAB_TOKEN lookup
         argv += ["--token-env", TOKEN_INPUT]
     return argv
 
