@@ -189,3 +189,12 @@ def test_create_and_client_side_apply_and_api_resources(kube_api: KubeApiServer,
     resources = ok(kubectl("api-resources", "--api-group=apps", "-o", "name")).split()
     assert resources == ["daemonsets.apps", "deployments.apps", "replicasets.apps", "statefulsets.apps"]
 
+
+
+def test_wide_output_shows_images(kube_api: KubeApiServer, kubectl: Kubectl, tmp_path: Path) -> None:
+    ok(kubectl("apply", "--server-side", "-f", str(deployment(tmp_path))))
+    narrow = ok(kubectl("get", "deploy")).splitlines()
+    assert narrow[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    wide = ok(kubectl("get", "deploy", "-o", "wide")).splitlines()
+    assert wide[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1].split()[0:2] == ["web", "2/2"] and wide[1].split()[-3:] == ["app", "nginx:1.25", "app=web"]
