@@ -95,3 +95,15 @@ def test_gitlab_project_by_numeric_id_and_label_edits(forge: Forge, tmp_path: Pa
     gh_labels = github_client(forge) \
         .get_repo("acme/gitops").get_pull(1).get_labels()
     assert [label.name for label in gh_labels] == ["updater", "prod"]  # one record, two APIs
+
+
+def test_server_side_commits_move_branches_and_feed_mergeability(forge: Forge, tmp_path: Path) -> None:
+    bare = forge.create_repo("acme/gitops", {"a.txt": "a\n"}).bare
+    seed = bare.rev_parse("main")
+    head = forge.commit("acme/gitops", "topic", {"a.txt": "b\n"}, "b")
+    assert bare.commit(head).parents == (seed,)  # a new branch starts at the default branch
+    repo = github_client(forge).get_repo("acme/gitops")
+    pr = repo.create_pull(base="main", head="topic", title="b")
+    assert pr.head.sha == head and pr.mergeable_state == "clean"
+    forge.commit("acme/gitops", "main", {"a.txt": "c\n"}, "c")
+    assert repo.get_pull(pr.number).mergeable_state == "dirty"

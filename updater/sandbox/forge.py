@@ -24,9 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from updater.sandbox import faults as F
 from updater.sandbox import merging, protection
-from updater.sandbox.bare import BareRepo
+from updater.sandbox.bare import ZERO, BareRepo
 from updater.sandbox.git_http import GitBackend
-from updater.sandbox.seed import init_bare, keep_refs_loose
+from updater.sandbox.seed import commit_files, init_bare, keep_refs_loose
 from updater.sandbox.state import Protection, Pull, Repo, RepoSettings, Store
 from updater.sandbox.web import Request
 
@@ -154,6 +154,19 @@ class Forge:
             repo = self.repo(full_name)
             repo.settings.protected.pop(branch, None)
             protection.write_config(repo)
+
+    def commit(self, full_name: str, branch: str, files: Mapping[str, str | bytes], message: str, *,
+               start: str | None = None) -> str:
+        """Commit `files` on top of `branch` (created from `start`, default the default branch, when
+        missing) as a push would, bypassing protection like a web edit; the new sha. Settles auto-merges."""
+        with self.store.lock:
+            repo = self.repo(full_name)
+            old = repo.bare.rev_parse(f"refs/heads/{branch}")
+            parent = old or repo.bare.rev_parse(start or repo.bare.head_branch())
+            sha = commit_files(repo.bare, files, message=message, parent=parent)
+            repo.bare.update_ref(f"refs/heads/{branch}", sha, old or ZERO)
+        self.settle()
+        return sha
 
     @property
     def mergeability_delay(self) -> float:

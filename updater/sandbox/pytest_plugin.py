@@ -18,6 +18,7 @@ Registered in `tests/conftest.py` (`pytest_plugins`). Using it::
         assert [r.status for r in forge.log_for("github", method="POST")] == [201]
 
 Control API (all on `Forge`): `create_repo(name, files, default_branch=, hook_style="github"|"gitlab")`,
+`commit(name, branch, files, message)` (a server-side commit, e.g. to move a base in a demo),
 `repo(name)` (its `.bare` is the `BareRepo`; `.pulls`, `.statuses`), `settings(name)` (live
 `RepoSettings`: allow_auto_merge, allow_merge_commit/squash/rebase, delete_branch_on_merge,
 GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_succeeds),
