@@ -96,6 +96,18 @@ def test_custom_template_and_the_bot_identity(bare: Path, tmp_path: Path) -> Non
     )
 
 
+def test_commit_is_signed_when_git_config_asks_for_it(bare: Path, tmp_path: Path) -> None:
+    key = tmp_path / "signing-key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ci", "-f", str(key)], check=True)
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {key}\n\tname = Configured C\n"
+                      "\temail = c@example.test\n[commit]\n\tgpgsign = true\n")
+    done = run_bump(bare.as_uri(), "ghcr.io/acme/api:1.1.0", env=cli_env(tmp_path, {"GIT_CONFIG_GLOBAL": str(config)}))
+    assert done.returncode == 0, done.stderr
+    assert "-----BEGIN SSH SIGNATURE-----" in git("cat-file", "commit", "main", cwd=bare)
+    assert git("log", "-1", "--format=%an <%ae>", "main", cwd=bare) == "Configured C <c@example.test>"  # from git config
+
+
 def test_second_run_is_idempotent_exit_0_and_no_commit(bare: Path, tmp_path: Path) -> None:
     env = cli_env(tmp_path)
     assert run_bump(str(bare), "ghcr.io/acme/api:1.1.0", env=env).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -76,3 +77,21 @@ def test_retry_on_race_does_not_retry_network_errors() -> None:
 def test_invalid_policies_are_rejected() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(attempts=0)
+
+
+def test_waits_scale_with_how_long_a_round_takes() -> None:
+    """A round of a race lasts as long as the failed attempt: the backoff step grows to match it."""
+    calls: list[int] = []
+
+    def slow_race(attempt: int) -> str:
+        calls.append(attempt)
+        time.sleep(0.05)
+        if attempt < 6:
+            raise PushRejected("moved")
+        return "landed"
+
+    waits: list[float] = []
+    policy = RetryPolicy(attempts=6, wait_base=0.0001, wait_max=10.0)
+    assert call_with_retries(slow_race, retry_transient(policy), what="x", sleep=waits.append) == "landed"
+    assert max(waits) > 0.0001 * 2 ** 5  # beyond what wait_base alone allows
+    assert all(w <= 0.2 * 2 ** i for i, w in enumerate(waits))  # and bounded by the round's length

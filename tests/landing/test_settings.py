@@ -18,7 +18,7 @@ def parse(*argv: str):
 def test_defaults_and_environment() -> None:
     s = settings_from_args(parse("--image", "ghcr.io/acme/api:1.4.2"),
                            {"GITHUB_TOKEN": "gh-token-123456", "GIT_AUTHOR_NAME": "Env A", "GIT_AUTHOR_EMAIL": "a@x"})
-    assert (s.retry.attempts, s.retry.timeout, s.retry.wait_base, s.retry.wait_max) == (10, 300.0, 0.25, 15.0)
+    assert (s.retry.attempts, s.retry.timeout, s.retry.wait_base, s.retry.wait_max) == (20, 300.0, 0.25, 15.0)
     assert s.author == Identity("Env A", "a@x") and s.committer is None
     assert s.credentials.source == "$GITHUB_TOKEN" and mask("gh-token-123456") == "***"
     assert s.requested == ("ghcr.io/acme/api:1.4.2",) and s.validate and not s.allow_downgrade

@@ -62,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     repo.add_argument("--message", metavar="TEMPLATE", help="commit message template (see README: Templates)")
     repo.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: git config, then updater-bot)")
     repo.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
-    repo.add_argument("--retries", type=int, default=10, metavar="N",
+    repo.add_argument("--retries", type=int, default=20, metavar="N",
                       help="attempts at most for push races and transient failures (1: no retry)")
     repo.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
                       help="give up retrying after this long in total")

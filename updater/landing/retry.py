@@ -3,7 +3,10 @@
 `retry_transient` retries every error marked `transient` (push races, 5xx, dropped connections,
 timeouts); `retry_on_race` retries only `PushRejected` (for callers that handle network errors
 themselves). Both use tenacity with exponential backoff and *full jitter* (a uniform wait between 0
-and base·2ⁿ, capped): racing pipelines that collide spread out instead of colliding again in step.
+and step·2ⁿ, capped): racing pipelines that collide spread out instead of colliding again in step.
+The step is the larger of `wait_base` and the duration of the attempt that just failed: one round
+of a race takes that long (fetch, re-apply, push), so retrying sooner only collides again, and on a
+slow or overloaded remote the waits grow with it instead of piling more work onto it.
 They stop at whichever comes first, the attempt count or the total time, and log every retry as
 `attempt 2/8 in 0.41s: <why>`. When the budget runs out the last error is re-raised as a permanent
 `RemoteError` (exit 7) naming the attempts and time spent; permanent errors pass through at once.
@@ -14,6 +17,7 @@ They stop at whichever comes first, the attempt count or the total time, and log
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +30,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
-    wait_random_exponential,
 )
 
 from updater.errors import PushRejected, RemoteError, UpdaterError
@@ -39,7 +42,8 @@ T = TypeVar("T")
 class RetryPolicy:
     """Bounds of one retry loop; the defaults are the CLI's (see README "Usage: push mode")."""
 
-    attempts: int = 10  # 32 pipelines racing on one branch all land within ~6 tries; 10 leaves margin
+    attempts: int = 20  # a race means another pipeline landed (progress); 32 racers needed up to 10 tries
+    # on an overloaded 2-core box, so the count is a guard against a loop and `timeout` the real bound
     timeout: float = 300.0  # a CI step should fail within minutes, not hang on a dead remote
     wait_base: float = 0.25  # first retry waits up to 0.25 s: a race is usually over by then
     wait_max: float = 15.0  # no single wait longer than this, however many attempts
@@ -69,6 +73,11 @@ def call_with_retries(fn: Callable[[int], T], retry: NamedRetry, *, what: str,
     """Call `fn(attempt_number)` (1-based) until it returns, retrying the errors `retry` names."""
     policy = retry.policy
     started = time.monotonic()
+    last_round = [0.0]  # seconds the latest attempt took
+
+    def full_jitter(state: RetryCallState) -> float:
+        step = max(policy.wait_base, last_round[0])
+        return random.uniform(0, min(policy.wait_max, step * 2 ** (state.attempt_number - 1)))
 
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -77,15 +86,19 @@ def call_with_retries(fn: Callable[[int], T], retry: NamedRetry, *, what: str,
 
     retrying = Retrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.timeout),
-        wait=wait_random_exponential(multiplier=policy.wait_base, max=policy.wait_max),
+        wait=full_jitter,
         retry=retry_if_exception(retry.retry_on),
         before_sleep=before_sleep,
         sleep=sleep,
     )
     try:
         for attempt in retrying:
+            round_started = time.monotonic()
             with attempt:
-                value = fn(attempt.retry_state.attempt_number)
+                try:
+                    value = fn(attempt.retry_state.attempt_number)
+                finally:
+                    last_round[0] = time.monotonic() - round_started
             if not attempt.retry_state.outcome or not attempt.retry_state.outcome.failed:
                 return value
     except RetryError as exhausted:
