@@ -50,12 +50,19 @@ def test_budget_by_count_ends_in_a_permanent_remote_error() -> None:
 
 
 def test_budget_by_time_stops_before_a_wait_that_would_pass_it() -> None:
-    fn, calls = flaky([TransientRemoteError("503")] * 10)
-    policy = RetryPolicy(attempts=10, timeout=0.5, wait_base=2.0, wait_max=2.0)
+    fn, calls = flaky([TransientRemoteError("503")] * 100)
+    policy = RetryPolicy(attempts=100, timeout=0.3, wait_base=0.05, wait_max=0.05)
     waits: list[float] = []
-    with pytest.raises(RemoteError, match="--retry-timeout 0.5"):
-        call_with_retries(fn, retry_transient(policy), what="x", sleep=waits.append)
-    assert len(calls) < 10 and sum(waits) <= 0.5
+
+    def really_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    started = time.monotonic()
+    with pytest.raises(RemoteError, match="--retry-timeout 0.3"):
+        call_with_retries(fn, retry_transient(policy), what="x", sleep=really_sleep)
+    assert len(calls) < 100 and sum(waits) <= 0.3
+    assert time.monotonic() - started < 0.3 + 0.25  # never a wait past the budget
 
 
 def test_waits_grow_exponentially_and_are_capped() -> None:
