@@ -27,13 +27,12 @@ from updater.sandbox import merging, protection
 from updater.sandbox.bare import ZERO, BareRepo
 from updater.sandbox.git_http import GitBackend
 from updater.sandbox.seed import commit_files, init_bare, keep_refs_loose
-from updater.sandbox.state import Protection, Pull, Repo, RepoSettings, Store
+from updater.sandbox.state import STATUS_FROM_GITLAB, Protection, Pull, Repo, RepoSettings, Store
 from updater.sandbox.web import Request
 
 log = logging.getLogger("updater.sandbox")
 
 PREFIXES = {"github": "/api/v3", "graphql": "/api/graphql", "gitlab": "/api/v4"}
-GITHUB_STATES = {"running": "pending", "created": "pending", "failed": "failure", "canceled": "error"}
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ class Forge:
             sha = repo.bare.rev_parse(ref)
             if sha is None:
                 raise KeyError(f"{full_name}: no commit {ref}")
-            self.store.add_status(repo, sha, GITHUB_STATES.get(state, state), context,
+            self.store.add_status(repo, sha, STATUS_FROM_GITLAB.get(state, state), context,
                                   description=description, target_url=target_url, creator=creator)
         self.settle()
         return sha

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from updater.sandbox import faults as F
-from updater.sandbox import github_api, github_pulls, gitlab_api, graphql  # noqa: F401 (github_pulls registers routes)
+from updater.sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, graphql  # noqa: F401 (they register routes)
 from updater.sandbox.git_http import basic_auth_password, git_service, read_request_body
 from updater.sandbox.web import ApiError, Response
 

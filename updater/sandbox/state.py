@@ -56,6 +56,11 @@ class Comment:
     system: bool = False
 
 
+# GitLab's commit-status states in GitHub's words (statuses are stored the GitHub way)
+STATUS_FROM_GITLAB = {"pending": "pending", "running": "pending", "created": "pending", "success": "success",
+                      "failed": "failure", "canceled": "error", "skipped": "success"}
+
+
 @dataclass
 class Status:
     id: int

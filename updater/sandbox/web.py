@@ -93,8 +93,8 @@ class Router:
         return register
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route for this request; None when no path matches. A path that matches with another
-        method yields a (None-handler) 404 too: GitHub and GitLab both answer unknown methods with 404."""
+        """The route for this request, or None (the caller answers 404, as GitHub and GitLab do for
+        unknown paths and for known paths with an unsupported method)."""
         for route in self.routes:
             if route.method == method and (found := route.pattern.match(path)):
                 return route, found.groupdict()
