@@ -99,3 +99,18 @@ def test_warnings_go_to_stderr(tree: Path, capsys: pytest.CaptureFixture[str]) -
     write(tree, {"chart/templates/d.yaml": "{{- if .Values.x }}\nimage: ghcr.io/acme/api:1\n{{- end }}\n"})
     assert bump(tree, "--image", "ghcr.io/acme/api:1.4.2") == ExitCode.OK
     assert "warning: chart/templates/d.yaml: skipped, not valid YAML" in capsys.readouterr().err
+
+
+def test_a_local_bump_does_not_import_git_or_forge_clients(tree: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from updater.cli import main\n"
+        f"assert main(['bump', '--dir', {str(tree)!r}, '--image', 'ghcr.io/acme/none:1', '--allow-missing']) == 0\n"
+        f"assert main(['bump', '--dir', {str(tree)!r}, '--image', 'ghcr.io/acme/api:1.4.2', '--dry-run']) == 0\n"
+        "print([m for m in ('github', 'gitlab', 'git', 'requests') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]")

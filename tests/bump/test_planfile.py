@@ -104,3 +104,10 @@ def test_marker_tag_gets_only_the_tag() -> None:
 def test_two_images_in_one_file() -> None:
     text = "containers:\n- image: a:1\n- image: b:1\n- image: c:1\n"
     assert plan(text, "a:2", "b:3").new_text == "containers:\n- image: a:2\n- image: b:3\n- image: c:1\n"
+
+
+def test_one_value_in_two_roles_that_need_different_text_is_left_with_a_warning() -> None:
+    text = "a: {repository: x, tag: &t '1.0'}\nb: {repository: y, tag: *t}\n"
+    result = plan(text, "x:2.0", "y:3.0", path="values.yaml")
+    assert result.new_text is None and result.changes == ()
+    assert any("two places that need different text" in w for w in result.warnings)

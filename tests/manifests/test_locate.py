@@ -117,3 +117,9 @@ def test_marker_problems_are_warnings() -> None:
 def test_a_marker_wins_over_the_structural_kind_of_the_same_value() -> None:
     text = "containers:\n- image: x:1 # updater:image=ghcr.io/acme/api\n"
     assert sites(text) == [("marker-image", "x:1")]
+
+
+def test_a_marker_never_marks_a_key() -> None:
+    text = "a: &t x:1\nb: *t # updater:image=x\n"
+    found, warnings = find_sites(text, parse_documents(text), path="f.yaml")
+    assert found == [] and "no value before it" in warnings[0]

@@ -72,7 +72,10 @@ def plan_file(
     try:
         new_text = splice(text, edits)
     except EditConflict as err:
-        raise AssertionError(f"{path}: two locations overlap: {err}") from err
+        # One value playing two roles that want different text (an alias used as a whole reference
+        # and as a tag): editing either would break the other.
+        warning = f"{path}: left unchanged: one value is used in two places that need different text ({err})"
+        return FilePlan((), tuple(current), tuple(downgrades), None, (*warnings, warning))
     # Replacing one scalar's text with a correctly quoted scalar cannot change the structure (the
     # property tests hold it to that); adding or removing keys is re-read to be sure.
     if any(edit.structural for edit in edits):

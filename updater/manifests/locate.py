@@ -169,10 +169,7 @@ def _argo_source_sites(source: Mapping) -> Iterator[Site]:
 def _marker_sites(text: str, documents: list[YamlNode], path: str) -> tuple[list[Site], list[str]]:
     if "updater:" not in text:
         return [], []
-    scalars = sorted(
-        (node for doc in documents for node in walk(doc) if isinstance(node, Scalar) and node.editable),
-        key=lambda s: s.end,
-    )
+    scalars = sorted((s for s in _value_scalars(documents) if s.editable), key=lambda s: s.end)
     ends = [s.end for s in scalars]
     sites: list[Site] = []
     warnings: list[str] = []
@@ -195,6 +192,16 @@ def _marker_sites(text: str, documents: list[YamlNode], path: str) -> tuple[list
         else:
             sites.append(TagSite(scalar, name.name))
     return sites, warnings
+
+
+def _value_scalars(documents: list[YamlNode]) -> Iterator[Scalar]:
+    """Scalars in value position (never mapping keys: a marker marks a value)."""
+    for document in documents:
+        if isinstance(document, Scalar):
+            yield document
+        for node in walk(document):
+            children = [v for _, v in node.pairs] if isinstance(node, Mapping) else node.items if isinstance(node, Sequence) else []
+            yield from (child for child in children if isinstance(child, Scalar))
 
 
 def _unique(sites: list[Site]) -> list[Site]:
