@@ -32,8 +32,14 @@ spec:
 """
 
 
-def app_files(count: int) -> dict[str, str]:
-    return {f"apps/app{i:02d}/deploy.yaml": DEPLOY.format(app=f"app{i:02d}") for i in range(count)}
+def app_files(count: int, *, shared: bool = False) -> dict[str, str]:
+    """One Deployment per app; with `shared`, also one line per app in a common file, so bumps of
+    neighbouring apps touch adjacent lines — which git merges as a conflict."""
+    files = {f"apps/app{i:02d}/deploy.yaml": DEPLOY.format(app=f"app{i:02d}") for i in range(count)}
+    if shared:
+        files["clusters/prod/versions.yaml"] = "".join(
+            f"app{i:02d}: ghcr.io/acme/app{i:02d}:1.0.0  # updater:image=ghcr.io/acme/app{i:02d}\n" for i in range(count))
+    return files
 
 
 def api_url(forge: Forge, provider: str) -> str:

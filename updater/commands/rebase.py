@@ -41,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retries", type=int, default=8, metavar="N", help="attempts at most per PR on races")
     parser.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
                         help="give up retrying one PR after this long")
+    parser.add_argument("--all", action="store_true",
+                        help="regenerate every PR whose base moved, even those the forge can merge as they are "
+                             "(default: only behind or conflicting ones, so CI is not restarted for nothing)")
     parser.add_argument("--dry-run", action="store_true", help="report what would be refreshed; push nothing")
     parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 

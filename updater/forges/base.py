@@ -106,6 +106,9 @@ class Provider(Protocol):
     def mergeability(self, pr: PullRequest) -> Mergeability:
         """Polls (bounded) while the forge is still computing; `unknown` if it never settles."""
 
+    def peek_mergeability(self, prs: Sequence[PullRequest]) -> dict[int, Mergeability]:
+        """One cheap read for many PRs (no polling): `unknown` where the forge is still computing."""
+
     def close(self, pr: PullRequest, *, comment: str) -> None: ...
 
 

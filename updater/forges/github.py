@@ -38,7 +38,7 @@ PERMISSION = "fine-grained: Pull requests + Contents read/write (classic: the re
 _STATES: dict[str, Mergeability] = {
     "clean": "clean", "has_hooks": "clean", "unstable": "clean",
     "behind": "behind", "dirty": "conflicting",
-    "blocked": "blocked", "draft": "blocked",
+    "blocked": "blocked", "draft": "blocked", "unknown": "unknown",
 }
 
 
@@ -80,6 +80,19 @@ class GitHubProvider:
             return _STATES.get(fresh.mergeable_state, "blocked")
 
         return poll(self.settings, read) or "unknown"
+
+    def peek_mergeability(self, prs: Sequence[PullRequest]) -> dict[int, Mergeability]:
+        """All in one GraphQL query (aliases), instead of one REST GET per pull request."""
+        if not prs:
+            return {}
+        owner, _, name = self.target.project.partition("/")
+        fields = " ".join(f"p{pr.number}: pullRequest(number: {pr.number}) {{ number mergeStateStatus }}" for pr in prs)
+        query = f"query($owner: String!, $name: String!) {{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+        requester = self._client.requester
+        _, data = self._call("read mergeability", lambda: requester.graphql_query(query, {"owner": owner, "name": name}))
+        found = (data.get("data") or {}).get("repository") or {}
+        states = {int(v["number"]): str(v.get("mergeStateStatus") or "unknown").lower() for v in found.values() if v}
+        return {pr.number: _STATES.get(states.get(pr.number, "unknown"), "unknown") for pr in prs}
 
     # -- writes --------------------------------------------------------------------------------
     def create(self, *, head: str, base: str, title: str, body: str, draft: bool) -> PullRequest:

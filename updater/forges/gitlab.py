@@ -88,6 +88,16 @@ class GitLabProvider:
 
         return poll(self.settings, read) or "unknown"
 
+    def peek_mergeability(self, prs: Sequence[PullRequest]) -> dict[int, Mergeability]:
+        """From the list answers already read (they carry `detailed_merge_status`): no request."""
+        result: dict[int, Mergeability] = {}
+        for pr in prs:
+            mr = self._mrs.get(pr.number)
+            status = getattr(mr, "detailed_merge_status", None) if mr is not None else None
+            verdict = _STATUSES.get(status, "blocked") if status else None
+            result[pr.number] = verdict or "unknown"
+        return result
+
     # -- writes --------------------------------------------------------------------------------
     def create(self, *, head: str, base: str, title: str, body: str, draft: bool) -> PullRequest:
         data = {"source_branch": head, "target_branch": base, "description": body,

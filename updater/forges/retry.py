@@ -31,7 +31,7 @@ class ProviderSettings:
     max_wait: float = 30.0  # one wait never exceeds this, whatever the forge hints
     request_timeout: float = 30.0  # per HTTP request; a hung connection counts as transient
     poll_attempts: int = 10  # mergeability "still computing": re-read this many times at most
-    poll_wait: float = 0.5  # first wait between mergeability reads (grows 1.5x, capped at 3 s)
+    poll_wait: float = 0.25  # first wait between mergeability reads (grows 1.5x, capped at 3 s)
 
 
 def wait_for(settings: ProviderSettings) -> Callable[[RetryCallState], float]:

@@ -17,16 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from updater.bump.model import BumpPlan
 from updater.bump.report import plan_to_json
 from updater.errors import AuthFailed, BadInput, UpdaterError
-from updater.forges.base import ForgeTarget, Provider, detect_target, open_provider
+from updater.forges.base import ForgeTarget, Mergeability, Provider, PullRequest, detect_target, open_provider
 from updater.forges.retry import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import BOT, Identity
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
-from updater.landing.pr_body import ProposedBump
+from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.result import LandingResult
 from updater.landing.retry import RetryPolicy
 from updater.refs import ImageRef
@@ -91,7 +92,7 @@ def run_pr(args: argparse.Namespace) -> int:
 
 def run_rebase(args: argparse.Namespace) -> int:
     settings = PrSettings.from_args(args, os.environ)
-    results, failures = rebase_all(settings)
+    results, failures = rebase_all(settings, every=bool(getattr(args, "all", False)))
     _print(results, settings, single=False)
     if failures:
         raise failures[0]
@@ -112,25 +113,44 @@ def bump_pr(settings: PrSettings) -> LandingResult:
         return PrLander(ws, provider, settings.options).land(Proposal(branch, ws.branch, target, requested))
 
 
-def rebase_all(settings: PrSettings) -> tuple[list[LandingResult], list[UpdaterError]]:
-    """Refresh every open updater PR whose base moved; close those whose content is on the base.
-    One PR failing does not keep the others stale: its error is returned with the results."""
+def rebase_all(settings: PrSettings, *, every: bool = False) -> tuple[list[LandingResult], list[UpdaterError]]:
+    """Refresh the open updater PRs the forge reports behind or conflicting (with `every`: all whose
+    base moved), and close those whose content is already on the base. A PR that merges cleanly is
+    left alone: regenerating it would only restart its CI. One PR failing does not keep the others
+    stale: its error is returned with the results."""
     prefix = branch_prefix(settings.branch_template)
     results: list[LandingResult] = []
     failures: list[UpdaterError] = []
     with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
         provider = _provider(settings)
         lander = PrLander(ws, provider, settings.options)
-        for pr in provider.list_open(head_prefix=prefix):
-            state = pr_body.parse_marker(pr.body)
-            if state is None:
-                continue  # an open PR on a matching branch, but not one of ours
+        ours = [(pr, state) for pr in provider.list_open(head_prefix=prefix)
+                if (state := pr_body.parse_marker(pr.body)) is not None]  # skip PRs on matching branches not ours
+        # Ask about every PR once first: the forge computes them all while we go through the list.
+        first_look = provider.peek_mergeability([pr for pr, _ in ours])
+        for pr, state in ours:
             try:
-                results.append(lander.land(Proposal(pr.head, pr.base, state.target), known=pr))
+                if _needs_refresh(lander, provider, pr, state, first_look[pr.number], every=every):
+                    results.append(lander.land(Proposal(pr.head, pr.base, state.target), known=pr))
+                else:
+                    results.append(LandingResult("unchanged", BumpPlan(), pr.head, pr.base, pr.head_sha,
+                                                 pr_number=pr.number, pr_url=pr.url))
             except UpdaterError as err:
                 log.error("pull request #%d (%s): %s", pr.number, pr.head, err)
                 failures.append(err)
     return results, failures
+
+
+def _needs_refresh(lander: PrLander, provider: Provider, pr: PullRequest, state: ProposalState,
+                   verdict: Mergeability, *, every: bool) -> bool:
+    if lander.on_base(state, pr.base):
+        return True  # landing it closes it
+    if every and state.base_sha != lander.base_tip(pr.base):
+        return True
+    if verdict == "unknown":
+        verdict = provider.mergeability(pr)
+    log.info("pull request #%d (%s): %s", pr.number, pr.head, verdict)
+    return verdict in ("behind", "conflicting", "unknown")  # unknown: regenerating is the safe side
 
 
 def branch_prefix(template: str | None) -> str:

@@ -64,7 +64,8 @@ class PrLander:
 
     def __init__(self, ws: Workspace, provider: Provider, options: PrOptions) -> None:
         self.ws, self.provider, self.options = ws, provider, options
-        self._fresh_base: str | None = ws.branch  # the clone's work tree is this branch's tip, untouched
+        # (base, sha) whose fetched tip the work tree holds untouched: reused instead of fetched again
+        self._clean_at: tuple[str, str] | None = (ws.branch, ws.head())
 
     def land(self, proposal: Proposal, *, known: PullRequest | None = None) -> LandingResult:
         def attempt(number: int) -> LandingResult:
@@ -120,18 +121,36 @@ class PrLander:
         return replace(result, outcome=outcome, commit_sha=commit_sha, pr_number=pr.number, pr_url=pr.url,
                        warnings=tuple(warnings))
 
+    def on_base(self, state: ProposalState, base: str) -> bool:
+        """True when the tip of `base` already has (or has overtaken) every bump `state` carries."""
+        from updater.bump.engine import plan_bump
+
+        self._base_tip(base)
+        for bump in state.bumps:
+            try:
+                plan = plan_bump(self.ws.root, [ImageRef.parse(bump.ref)], paths=bump.paths, allow_missing=True)
+            except PolicyRefused:
+                continue  # the base has a newer version: this bump is obsolete
+            if plan.changes:
+                return False
+        return True
+
+    def base_tip(self, base: str) -> str:
+        return self._base_tip(base)
+
     def _message_of(self, branch: str) -> str:
-        self._fresh_base = None  # the work tree leaves the base
+        self._clean_at = None  # the work tree leaves the base
         self.ws.refresh(branch)
         return self.ws.message()
 
     def _base_tip(self, base: str) -> str:
-        """Reset the clone to the current tip of `base`. Right after the clone (or a reset) the work
-        tree already is that tip: reuse it once instead of fetching again."""
-        fresh, self._fresh_base = self._fresh_base, None
-        if fresh == base:
-            return self.ws.head()
-        return self.ws.refresh(base)
+        """The clone reset to the tip of `base`. When the work tree already holds that tip untouched
+        (right after the clone, or between read-only checks) it is reused instead of fetched again."""
+        if self._clean_at and self._clean_at[0] == base:
+            return self._clean_at[1]
+        sha = self.ws.refresh(base)
+        self._clean_at = (base, sha)
+        return sha
 
     def _regenerate(self, bumps: Sequence[ProposedBump], *, requested: set[str]) -> tuple[BumpPlan, tuple[ProposedBump, ...]]:
         """Apply every bump, in order, to the fresh base in the clone. Old bumps the base has
@@ -140,6 +159,7 @@ class PrLander:
         from updater.bump.validate import validate_plan
 
         o, root = self.options, self.ws.root
+        self._clean_at = None  # files are about to change
         changes: list[Change] = []
         current: list[Change] = []
         warnings: list[str] = []
