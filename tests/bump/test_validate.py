@@ -39,7 +39,7 @@ def test_a_tree_broken_before_the_edit_does_not_block_it(tree: Path, caplog: pyt
     write(tree, {"apps/api/overlays/prod/kustomization.yaml": "resources:\n- ../../base\n- missing.yaml\n"})
     plan = plan_bump(tree, [API])
     validate_plan(tree, plan)
-    assert "fails before the edit too" in caplog.text
+    assert "apps/api/overlays/prod: kustomize build fails without the edit too" in caplog.text
 
 
 def test_only_trees_that_include_a_touched_file_are_built(tree: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -53,7 +53,8 @@ def test_only_trees_that_include_a_touched_file_are_built(tree: Path, caplog: py
     plan = plan_bump(tree, [API])
     assert set(plan.files) == {"apps/api/base/deployment.yaml", "loose/deploy.yaml"}
     validate_plan(tree, plan)
-    assert "building 2 kustomization(s)" in caplog.text  # base and prod overlay, not apps/other
+    # The prod overlay includes the base: one build covers both; apps/other is not touched.
+    assert "building 1 Kustomize tree(s)" in caplog.text
 
 
 def test_an_edited_kustomization_is_validated_itself(tree: Path) -> None:
@@ -67,3 +68,24 @@ def test_an_edited_kustomization_is_validated_itself(tree: Path) -> None:
     assert plan.files == ("apps/api/overlays/prod/kustomization.yaml",)
     # Patches run before the images transformer, so this guard still passes: the edit is valid.
     validate_plan(tree, plan)
+
+
+def test_every_outermost_tree_is_built_and_each_break_is_named(tree: Path) -> None:
+    guard = GUARDED_OVERLAY
+    write(tree, {
+        "apps/api/overlays/prod/kustomization.yaml": guard,
+        "apps/api/overlays/dev/kustomization.yaml": guard,
+        "apps/api/overlays/ok/kustomization.yaml": "resources:\n- ../../base\n",
+    })
+    with pytest.raises(ValidationFailed, match=r"build of apps/api/overlays/dev: .* \(and 1 more\)"):
+        validate_plan(tree, plan_bump(tree, [API]))
+
+
+def test_files_named_by_path_fields_are_copied_for_the_build(tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write(tree, {
+        "apps/api/overlays/prod/kustomization.yaml": (
+            "resources:\n- ../../base\nconfigMapGenerator:\n- name: cfg\n  files: [config/app.properties]\n"),
+        "apps/api/overlays/prod/config/app.properties": "a=b\n",
+    })
+    validate_plan(tree, plan_bump(tree, [API]))
+    assert "fails without the edit" not in caplog.text  # the build in the copy found the file

@@ -34,31 +34,57 @@ def validate_plan(root: Path, plan: BumpPlan) -> None:
     root = root.resolve()
     graph = _kustomize_graph(root)
     affected = _affected(graph, set(plan.files))
-    if not affected:
+    # Build only the outermost trees: an overlay's build includes its bases'.
+    tops = [k for k in affected if not any(k in _closure(graph, other) for other in affected if other != k)]
+    if not tops:
         return
-    scope = _common_dir(root, [p for k in affected for p in (k, *_closure(graph, k))])
-    log.info("validating: building %d kustomization(s) after the edit", len(affected))
+    log.info("validating: building %d Kustomize tree(s) the edit touches", len(tops))
     with tempfile.TemporaryDirectory(prefix="updater-validate-") as temp:
         copy = Path(temp) / "tree"
-        shutil.copytree(root / scope if scope else root, copy, symlinks=True,
-                        ignore=shutil.ignore_patterns(".git"))
-        for rel, data in plan.new_contents.items():
-            if _under(rel, scope):
-                (copy / _relative(rel, scope)).write_bytes(data)
-        failures = _build_all([(k, copy / _relative(k, scope)) for k in affected])
-    broken = []
-    for directory, reason in failures:
-        before = _build_all([(directory, root / directory)])
-        if before:
-            log.warning("%s: kustomize build fails before the edit too; not blocking on it", directory or ".")
-        else:
-            broken.append(f"{directory or '.'}: {reason}")
+        _copy_inputs(root, copy, graph, affected)
+        _write(copy, plan.new_contents)
+        failures = _build_all([(k, copy / k) for k in tops])
+        if not failures:
+            return
+        # Same copy, original bytes: a tree that fails here too was broken before (or reads a file
+        # we did not copy); either way the edit is not shown to break it.
+        _write(copy, plan.old_contents)
+        before = {k for k, _ in _build_all([(k, copy / k) for k, _ in failures])}
+    for directory in sorted(before):
+        log.warning("%s: kustomize build fails without the edit too; not blocking on it", directory or ".")
+    broken = [f"{k or '.'}: {reason}" for k, reason in failures if k not in before]
     if broken:
         raise ValidationFailed(
             f"the edit would break kustomize build of {broken[0]}"
             + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else "")
             + "; nothing was written (fix the tree or use --no-validate)"
         )
+
+
+def _copy_inputs(root: Path, copy: Path, graph: Graph, kustomizations: list[str]) -> None:
+    """Copy what the kustomizations read, at the same relative paths: every regular file directly in
+    their directories and in the directories they name, and every file they name. Symlinks are not
+    followed (nothing outside the tree is read)."""
+    for path in sorted({p for k in kustomizations for p in (k, *_closure(graph, k))}):
+        source = root / path
+        if source.is_symlink():
+            continue
+        if source.is_dir():
+            (copy / path).mkdir(parents=True, exist_ok=True)
+            with os.scandir(source) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        shutil.copyfile(entry.path, copy / path / entry.name)
+        elif source.is_file():
+            (copy / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy / path)
+
+
+def _write(copy: Path, contents: dict[str, bytes]) -> None:
+    for rel, data in contents.items():
+        target = copy / rel
+        if target.parent.is_dir():
+            target.write_bytes(data)
 
 
 # kustomization dir (posix, relative to root; "" for root) -> the paths it names, relative to root
@@ -112,18 +138,3 @@ def _build_all(jobs: list[tuple[str, Path]]) -> list[tuple[str, str]]:
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(jobs))) as pool:
         return [failure for failure in pool.map(one, jobs) if failure]
-
-
-def _under(path: str, directory: str) -> bool:
-    return not directory or path == directory or path.startswith(directory + "/")
-
-
-def _relative(path: str, directory: str) -> str:
-    return path[len(directory) + 1:] if directory else path
-
-
-def _common_dir(root: Path, paths: list[str]) -> str:
-    """The deepest directory (relative to root) holding every one of `paths`."""
-    dirs = [p if not p or (root / p).is_dir() else posixpath.dirname(p) for p in paths]
-    common = os.path.commonpath(["/" + d for d in dirs])
-    return common.lstrip("/")
