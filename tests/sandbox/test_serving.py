@@ -130,3 +130,11 @@ def test_auto_merge_is_refused_when_the_pull_request_could_merge_now(forge: Forg
     forge.settings("acme/gitops").allow_auto_merge = False
     with pytest.raises(github.GithubException, match="not allowed"):
         pr.enable_automerge()
+
+
+def test_every_error_is_logged(forge: Forge, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="updater.sandbox")
+    requests.get(f"{forge.github_api_url}/repos/acme/none", headers=_auth(forge), timeout=5)
+    requests.get(f"{forge.github_api_url}/user", timeout=5)
+    assert "forge: GET /api/v3/repos/acme/none -> 404 Not Found" in caplog.text
+    assert "forge: GET /api/v3/user -> 401 Requires authentication" in caplog.text

@@ -65,6 +65,11 @@ def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
         from updater.sandbox.forge import LoggedRequest
 
         recorded = True
+        if status is None or status >= 400:  # every error is logged (the request log has them all too)
+            message = body.get("message", body.get("error", "")) if isinstance(body, dict) else ""
+            log.log(logging.WARNING if status is None or status >= 500 else logging.INFO,
+                    "forge: %s %s -> %s %s", handler.command, urlsplit(handler.path).path, status or "dropped",
+                    message)
         forge._record(LoggedRequest(handler.command, handler.path, service, operation, status,
                                     None if isinstance(body, bytes) else body, time.monotonic() - started))
 
