@@ -7,6 +7,7 @@ the operation for the request log. No sockets here: `server` does the HTTP.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,9 +137,9 @@ class KubeApi:
                                               request.query.get("includeObject", "Metadata")),
                             content_type="application/json;as=Table;v=v1;g=meta.k8s.io")
         if single:
-            return Response(200, items[0])
+            return Response(200, self.store.encoded(items[0]))
         meta: dict[str, Any] = {"resourceVersion": rv}
         if more:
             meta["continue"] = more
-        return Response(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": meta,
-                              "items": items})
+        head = json.dumps({"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": meta})
+        return Response(200, head[:-1].encode() + b',"items":[' + b",".join(map(self.store.encoded, items)) + b"]}")

@@ -10,6 +10,7 @@ in a bounded event log that watches read. `lock` lets callers make read-modify-w
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import uuid
 from collections import deque
@@ -56,6 +57,7 @@ class Store:
         self._rv = itertools.count(1)
         self._last_rv = 0
         self.events: deque[WatchEvent] = deque(maxlen=event_log_size)
+        self._json: dict[int, tuple[Obj, bytes]] = {}  # id(stored object) -> (it, its JSON)
         self.on_write: list[Callable[[ResourceType, Obj | None, Obj | None], None]] = []
         for name in INITIAL_NAMESPACES:
             self._bucket(("", "namespaces"))[("", name)] = self._stamp_new(
@@ -106,7 +108,19 @@ class Store:
         meta["resourceVersion"] = self._next_rv()
         return obj
 
+    def encoded(self, obj: Obj) -> bytes:
+        """The JSON of a stored object, serialized once: stored objects never change, and lists of
+        thousands of objects are mostly serialization otherwise."""
+        cached = self._json.get(id(obj))
+        if cached is not None and cached[0] is obj:  # the identity check makes a reused id harmless
+            return cached[1]
+        data = json.dumps(obj, separators=(",", ":")).encode()
+        self._json[id(obj)] = (obj, data)
+        return data
+
     def _record(self, rt: ResourceType, kind: str, old: Obj | None, new: Obj | None, shown: Obj) -> None:
+        if old is not None:
+            self._json.pop(id(old), None)
         # stored dicts are replaced, never mutated, so the log can share them
         self.events.append(WatchEvent(int(shown["metadata"]["resourceVersion"]), kind, rt.key, shown))
         self.changed.notify_all()
