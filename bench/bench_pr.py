@@ -133,7 +133,7 @@ def main() -> None:
     for provider, how, f in rows:
         print(f"| {provider} | {how} | {f['wall']:.1f} s | {f['p50']:.2f} / {f['p95']:.2f} s | {f['attempts']:.2f} | "
               f"{f['api_per_bump']:.2f} ({f['reads_per_bump']:.2f} + {f['writes_per_bump']:.2f}) | {f['git_per_bump']:.1f} |")
-    print(f"\n| provider | merges with `updater rebase` between | wall | PRs regenerated | API calls per rebase (mean / max) |")
+    print("\n| provider | merges with `updater rebase` between | wall | PRs regenerated | API calls per rebase (mean / max) |")
     print("| --- | --- | --- | --- | --- |")
     for provider, how, f in rows:
         if how == "concurrent":

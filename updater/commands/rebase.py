@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: updater-bot)")
     parser.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
     parser.add_argument("--no-validate", action="store_true", help="skip re-building touched Kustomize trees")
-    parser.add_argument("--retries", type=int, default=8, metavar="N", help="attempts at most per PR on races")
+    parser.add_argument("--retries", type=int, default=20, metavar="N", help="attempts at most per PR on races")
     parser.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
                         help="give up retrying one PR after this long")
     parser.add_argument("--all", action="store_true",

@@ -60,10 +60,9 @@ class PrSettings:
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
-        if args.retries < 1 or args.retry_timeout <= 0:
-            raise BadInput("--retries must be at least 1 and --retry-timeout positive")
-        author = Identity.parse(args.author) if getattr(args, "author", None) else BOT
-        committer = Identity.parse(args.committer, flag="--committer") if getattr(args, "committer", None) else author
+        retry = _retry_policy(args)
+        author = _identity(getattr(args, "author", None), "--author", env, "AUTHOR") or BOT
+        committer = _identity(getattr(args, "committer", None), "--committer", env, "COMMITTER") or author
         source, pipeline = pr_body.source_links(env)
         options = PrOptions(
             title=getattr(args, "title", None), body=getattr(args, "body", None),
@@ -75,7 +74,7 @@ class PrSettings:
             allow_missing=bool(getattr(args, "allow_missing", False)),
             validate=not getattr(args, "no_validate", False), dry_run=bool(getattr(args, "dry_run", False)),
             author=author, committer=committer,
-            retry=RetryPolicy(attempts=args.retries, timeout=args.retry_timeout),
+            retry=retry,
         )
         provider = ProviderSettings(attempts=min(args.retries, 6), timeout=min(args.retry_timeout, 120.0))
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=provider,
@@ -151,6 +150,29 @@ def _needs_refresh(lander: PrLander, provider: Provider, pr: PullRequest, state:
         verdict = provider.mergeability(pr)
     log.info("pull request #%d (%s): %s", pr.number, pr.head, verdict)
     return verdict in ("behind", "conflicting", "unknown")  # unknown: regenerating is the safe side
+
+
+def _retry_policy(args: argparse.Namespace) -> RetryPolicy:
+    """The race/transient retry bounds from the same flags push mode reads (README "Usage: push mode")."""
+    wait = getattr(args, "retry_wait", None)
+    wait = RetryPolicy.wait_base if wait is None else wait
+    wait_max = getattr(args, "retry_wait_max", None)
+    if args.retries < 1:
+        raise BadInput(f"--retries {args.retries}: give at least 1 (1 means no retry)")
+    if args.retry_timeout <= 0:
+        raise BadInput(f"--retry-timeout {args.retry_timeout:g}: give a positive number of seconds")
+    if wait < 0:
+        raise BadInput(f"--retry-wait {wait:g}: give zero or more seconds")
+    return RetryPolicy(attempts=args.retries, timeout=args.retry_timeout, wait_base=wait,
+                       wait_max=max(wait, RetryPolicy.wait_max if wait_max is None else wait_max))
+
+
+def _identity(value: str | None, flag: str, env: Mapping[str, str], role: str) -> Identity | None:
+    """The flag, else git's own GIT_<ROLE>_NAME / GIT_<ROLE>_EMAIL variables, else None (push mode's rule)."""
+    if value:
+        return Identity.parse(value, flag=flag)
+    name, email = env.get(f"GIT_{role}_NAME"), env.get(f"GIT_{role}_EMAIL")
+    return Identity(name, email) if name and email else None
 
 
 def branch_prefix(template: str | None) -> str:

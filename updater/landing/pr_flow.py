@@ -69,12 +69,12 @@ class PrLander:
 
     def land(self, proposal: Proposal, *, known: PullRequest | None = None) -> LandingResult:
         def attempt(number: int) -> LandingResult:
-            return replace(self._attempt(proposal, known if number == 1 else None), attempts=number)
+            return replace(self._attempt(proposal, known if number == 1 else None, number), attempts=number)
 
         return call_with_retries(attempt, retry_transient(self.options.retry), what=f"update {proposal.branch}")
 
     # -- one attempt ---------------------------------------------------------------------------
-    def _attempt(self, p: Proposal, known: PullRequest | None) -> LandingResult:
+    def _attempt(self, p: Proposal, known: PullRequest | None, number: int) -> LandingResult:
         ws, o = self.ws, self.options
         pr = known or self.provider.find_open(head=p.branch)
         body_state = pr_body.parse_marker(pr.body) if pr else None
@@ -92,6 +92,10 @@ class PrLander:
                                      allow_downgrade=o.allow_downgrade)
         if p.requested and len(merged.refused) == len(p.requested):
             newer = ", ".join(old for old, _ in merged.refused)
+            if number > 1:  # a newer bump won the race while we retried: as in push mode, not a failure
+                return LandingResult("unchanged", BumpPlan(), p.branch, p.base, head_sha,
+                                     pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
+                                     warnings=(f"superseded: {newer} was proposed while this run retried",))
             raise PolicyRefused(f"a newer version is already proposed in {pr.url if pr else p.branch}: {newer} "
                                 "(use --allow-downgrade to replace it)")
         plan, kept = self._regenerate(merged.bumps, requested={b.ref for b in p.requested})
