@@ -14,7 +14,7 @@ _AGE = {"name": "Age", "type": "string", "format": "", "description": "Time sinc
 def _age(timestamp: str | None, now: datetime) -> str:
     if not timestamp:
         return "<unknown>"
-    seconds = int((now - datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)).total_seconds())
+    seconds = int((now - datetime.fromisoformat(timestamp)).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
@@ -72,7 +72,8 @@ def table(rt: ResourceType, items: list[dict[str, Any]], resource_version: str, 
         if include == "Object":
             row["object"] = obj
         elif include != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+            slim = {k: v for k, v in meta.items() if k != "managedFields"}  # kubectl never reads them here
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": slim}
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
             "columnDefinitions": columns, "rows": rows}
