@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from updater.ci.gitlab import build_argv, dotenv, format_dotenv
+from updater.ci.gitlab import build_argv, dotenv, format_dotenv, section
 from updater.ci.report import BumpReport
 from updater.errors import BadInput
 
@@ -44,3 +44,10 @@ def test_dotenv_report_has_every_variable_on_one_line_each() -> None:
     assert dotenv(None)["UPDATER_OUTCOME"] == "failed"
     with pytest.raises(ValueError):
         format_dotenv({"X": "a\nb"})
+
+
+def test_log_sections_use_gitlabs_markers() -> None:
+    assert section("updater_bump", header="updater bump", now=1700000000) == (
+        "\x1b[0Ksection_start:1700000000:updater_bump[collapsed=false]\r\x1b[0Kupdater bump")
+    assert section("updater_bump", now=1700000005) == "\x1b[0Ksection_end:1700000005:updater_bump\r\x1b[0K"
+

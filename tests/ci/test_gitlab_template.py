@@ -164,6 +164,7 @@ def test_job_opens_a_merge_request_and_writes_the_dotenv_report(gitlab_project) 
     assert pr.auto_merge is not None and not pr.merged  # waits for the pipeline
     assert f"{forge.url}/acme/gitops/-/pipelines/77" in (pr.body or "")  # CI_PIPELINE_URL
     assert f"{forge.url}/acme/gitops/-/commit/{predefined['CI_COMMIT_SHA']}" in (pr.body or "")  # CI_COMMIT_SHA
+    assert "section_start:" in done.stderr and "section_end:" in done.stderr  # a collapsible log section
     for text in (done.stdout, done.stderr, (project_dir / "updater.env").read_text()):
         assert forge.token not in text
     forge.set_status("acme/gitops", head, "success", context="ci")
@@ -176,7 +177,8 @@ def test_failed_job_still_writes_the_report(gitlab_project) -> None:
     job = extend(interpolate(documents()[1], values), "updater-bump")
     done = run_job(job, predefined, project_dir)  # GITLAB_TOKEN not set
     assert done.returncode == 6
-    assert "GITLAB_TOKEN" in done.stderr.splitlines()[-1]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("updater: error:")]
+    assert len(errors) == 1 and "GITLAB_TOKEN" in errors[0]
     assert read_dotenv(project_dir / "updater.env")["UPDATER_OUTCOME"] == "failed"
     assert forge.repo("acme/gitops").pulls == {}
 

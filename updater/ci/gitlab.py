@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,6 +75,13 @@ def dotenv(report: BumpReport | None) -> dict[str, str]:
     }
 
 
+def section(name: str, *, header: str | None = None, now: int) -> str:
+    """A collapsible section marker of GitLab's job log: start when `header` is given, else end."""
+    if header is None:
+        return f"\x1b[0Ksection_end:{now}:{name}\r\x1b[0K"
+    return f"\x1b[0Ksection_start:{now}:{name}[collapsed=false]\r\x1b[0K{header}"
+
+
 def format_dotenv(values: Mapping[str, str]) -> str:
     """GitLab's dotenv report format: `KEY=value` lines, no quoting, no newlines in values."""
     lines = []
@@ -98,9 +106,11 @@ def main(env: Mapping[str, str] | None = None) -> int:
         print(f"updater: error: {mask(str(err))}", file=sys.stderr)
         report_path.write_text(format_dotenv(dotenv(None)), encoding="utf-8")
         return int(err.exit_code)
+    print(section("updater_bump", header="updater bump", now=int(time.time())), file=sys.stderr)
     print(mask("updater bump " + " ".join(args)), file=sys.stderr, flush=True)
     run = run_bump(args, env=env)
     sys.stderr.write(mask(run.stderr))
+    print(section("updater_bump", now=int(time.time())), file=sys.stderr, flush=True)
     if run.exit_code and not error_line(run.stderr):
         print(f"updater: error: updater bump exited with code {run.exit_code}", file=sys.stderr)
     report_path.write_text(mask(format_dotenv(dotenv(run.report))), encoding="utf-8")
