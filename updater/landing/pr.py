@@ -181,12 +181,15 @@ def branch_prefix(template: str | None) -> str:
     return text.split("{", 1)[0]
 
 
-def result_to_json(result: LandingResult, *, dry_run: bool = False) -> dict[str, Any]:
+def result_to_json(result: LandingResult, *, repo: str, dry_run: bool = False) -> dict[str, Any]:
+    """The `--json` report: the plan's report plus the PR (same keys as push mode, plus pr_*)."""
     report = plan_to_json(result.plan, dry_run=dry_run)
     report.update({
-        "outcome": result.outcome, "changed": result.changed, "mode": "pr", "branch": result.branch,
+        "outcome": result.outcome, "changed": result.changed, "mode": "pr", "repo": repo, "branch": result.branch,
         "base": result.base, "commit_sha": result.commit_sha, "attempts": result.attempts,
-        "pr_number": result.pr_number, "pr_url": result.pr_url, "warnings": list(result.warnings),
+        "pr_number": result.pr_number, "pr_url": result.pr_url,
+        "superseded": any(w.startswith("superseded") for w in result.warnings),
+        "warnings": list(dict.fromkeys([*report["warnings"], *result.warnings])),
     })
     return report
 
@@ -198,8 +201,10 @@ def _provider(settings: PrSettings) -> Provider:
 
 def _print(results: list[LandingResult], settings: PrSettings, *, single: bool) -> None:
     dry_run = settings.options.dry_run
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        log.warning("warning: %s", warning)
     if settings.json:
-        reports = [result_to_json(r, dry_run=dry_run) for r in results]
+        reports = [result_to_json(r, repo=settings.url, dry_run=dry_run) for r in results]
         print(json.dumps(reports[0] if single else {"pull_requests": reports}, indent=2))
         return
     for r in results:
