@@ -162,3 +162,25 @@ def test_resolve_target_reads_a_clones_file(tmp_path: Path) -> None:
     (tmp_path / ".updater.yml").write_text(CONFIG.replace("merge-method: merge", "merge-method: nope"))
     with pytest.raises(BadInput, match=r"^.updater.yml:15: "):
         resolve_target(tmp_path / ".updater.yml", "api/production", bump_args("--image", "ghcr.io/acme/api:1"))
+
+
+def test_the_shipped_schema_is_a_valid_draft_2020_12_schema() -> None:
+    import jsonschema
+
+    from updater.config import schema
+
+    jsonschema.Draft202012Validator.check_schema(schema())
+
+
+def test_the_readme_example_is_valid_and_means_what_the_readme_says() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Configuration file (.updater.yml)", 1)[1]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example
+    config = parse_config(example[1])
+    assert config.target("api").name == "api/dev"  # "--target api means api/dev"
+    staging = config.target("api/staging").settings
+    assert staging["auto-merge"] is True and staging["pr-branch"] == "updater/api-staging"
+    assert config.target("api/dev").settings["mode"] == "push"
