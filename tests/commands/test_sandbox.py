@@ -66,3 +66,6 @@ def test_bad_flags_are_one_line_errors_with_exit_2(tmp_path: Path) -> None:
     bad_dir = subprocess.run([sys.executable, "-m", "updater", "sandbox", "serve", "--dir", str(tmp_path / "file")],
                              capture_output=True, text=True, env=env, timeout=60, cwd=REPO_ROOT)
     assert bad_dir.returncode == 2 and "is not a directory" in bad_dir.stderr
+    bad_repo = subprocess.run([sys.executable, "-m", "updater", "sandbox", "serve", "--repo", "no-owner"],
+                              capture_output=True, text=True, env=env, timeout=60, cwd=REPO_ROOT)
+    assert bad_repo.returncode == 2 and bad_repo.stderr.startswith("updater: error: --repo no-owner:")

@@ -7,6 +7,10 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from updater.sandbox.forge import Forge
 
 HELP = "run the local forge: git over HTTP plus GitHub- and GitLab-compatible APIs on 127.0.0.1"
 DESCRIPTION = (
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 forge.create_repo(name)
             except ValueError as err:
+                forge.stop()
                 raise BadInput(f"--repo {name}: {err}") from err
     if args.validate:
         try:
@@ -67,16 +72,20 @@ def run(args: argparse.Namespace) -> int:
     if args.token:
         register_secret(args.token)  # the user's own token: never echoed
     forge.start()
-    print(f"git:        {forge.git_url}/<owner>/<repo>.git   (any user name, the token as password)")
-    print(f"GitHub API: {forge.github_api_url}   (PyGithub base_url; GraphQL at {forge.url}/api/graphql)")
-    print(f"GitLab API: {forge.gitlab_api_url}   (python-gitlab url; REST under /api/v4)")
-    print(f"token:      {'(the one given with --token)' if args.token else forge.token}")
-    print(f"repositories under {forge.root}: {', '.join(sorted(forge.store.repos)) or '(none yet)'}")
-    print("Ctrl-C to stop.", flush=True)
-    try:
+    try:  # from here on, Ctrl-C (even during the banner) is a clean stop
+        _banner(forge, given_token=bool(args.token))
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:
         forge.stop()
     return 0
+
+
+def _banner(forge: Forge, *, given_token: bool) -> None:
+    print(f"git:        {forge.git_url}/<owner>/<repo>.git   (any user name, the token as password)")
+    print(f"GitHub API: {forge.github_api_url}   (PyGithub base_url; GraphQL at {forge.url}/api/graphql)")
+    print(f"GitLab API: {forge.gitlab_api_url}   (python-gitlab url; REST under /api/v4)")
+    print(f"token:      {'(the one given with --token)' if given_token else forge.token}")
+    print(f"repositories under {forge.root}: {', '.join(sorted(forge.store.repos)) or '(none yet)'}")
+    print("Ctrl-C to stop.", flush=True)

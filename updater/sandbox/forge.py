@@ -12,45 +12,30 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import socket
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from updater.sandbox import faults as F
-from updater.sandbox import merging, protection
+from updater.sandbox import merging, protection, serving
 from updater.sandbox.bare import ZERO, BareRepo
 from updater.sandbox.git_http import GitBackend
 from updater.sandbox.seed import commit_files, init_bare, keep_refs_loose
 from updater.sandbox.state import STATUS_FROM_GITLAB, Protection, Pull, Repo, RepoSettings, Store
-from updater.sandbox.web import Request
+from updater.sandbox.web import PREFIXES, LoggedRequest
 
 log = logging.getLogger("updater.sandbox")
-
-PREFIXES = {"github": "/api/v3", "graphql": "/api/graphql", "gitlab": "/api/v4"}
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    method: str
-    path: str  # raw path and query as sent
-    service: str  # github | graphql | gitlab | git | web
-    operation: str | None  # contract operationId, when the route has one
-    status: int | None  # None when the connection was dropped
-    body: Any  # the JSON answer (None for git, empty and non-JSON answers)
-    seconds: float
-
 
 class Forge:
     """A GitHub- and GitLab-compatible forge over real bare repositories under `root`."""
 
     def __init__(self, root: Path | None = None, *, port: int = 0, token: str | None = None,
                  read_only_tokens: tuple[str, ...] = (), login: str = "sandbox-bot") -> None:
+        self._owns_root = root is None  # a throw-away forge removes its repositories on stop
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="updater-forge-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.token = token or f"sandbox_{secrets.token_hex(16)}"
@@ -63,7 +48,7 @@ class Forge:
         self.requests: list[LoggedRequest] = []
         self.observers: list[Callable[[LoggedRequest], None]] = []
         self._faults_lock = threading.Lock()
-        self._backend = GitBackend(self.root)
+        self.backend = GitBackend(self.root)
         self._stopped = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
         self._httpd.daemon_threads = True
@@ -104,9 +89,13 @@ class Forge:
         return self
 
     def stop(self) -> None:
+        """Stop serving and free the port (also safe on a forge that was never started)."""
         self._stopped.set()
-        self._httpd.shutdown()
+        if self._threads[0].is_alive():
+            self._httpd.shutdown()
         self._httpd.server_close()
+        if self._owns_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Forge:
         return self.start()
@@ -226,7 +215,8 @@ class Forge:
             keep_refs_loose(repo.bare)
             protection.install_hook(repo)
 
-    def _take_fault(self, service: str, method: str, path: str) -> F.Fault | None:
+    def take_fault(self, service: str, method: str, path: str) -> F.Fault | None:
+        """The injected fault this request meets, if any (used by `serving`, one per request)."""
         with self._faults_lock:
             for fault in self.faults:
                 if fault.matches(service, method, path):
@@ -245,15 +235,14 @@ class Forge:
             except Exception:  # keep ticking; the failure is logged for the test or operator to see
                 log.exception("forge: auto-merge tick failed")
 
-    def _record(self, entry: LoggedRequest) -> None:
+    def record(self, entry: LoggedRequest) -> None:
+        """Log one answered (or dropped) request and show it to the observers (used by `serving`)."""
         self.requests.append(entry)
         for observer in list(self.observers):
             observer(entry)
 
 
 def _handler_class(forge: Forge) -> type[BaseHTTPRequestHandler]:
-    from updater.sandbox import serving
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "updater-sandbox"
@@ -272,16 +261,3 @@ def _handler_class(forge: Forge) -> type[BaseHTTPRequestHandler]:
         do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     return Handler
-
-
-def parse_request(handler: BaseHTTPRequestHandler, service: str, body: bytes, token: str) -> Request:
-    parts = urlsplit(handler.path)
-    prefix = PREFIXES.get(service, "")
-    host = handler.headers.get("Host") or "127.0.0.1"
-    return Request(
-        method=handler.command, path=parts.path[len(prefix):] or "/",
-        query=parse_qs(parts.query, keep_blank_values=True),
-        headers={k.lower(): v for k, v in handler.headers.items()}, body=body, base=f"http://{host}",
-        prefix=prefix, token=token,
-    )
-

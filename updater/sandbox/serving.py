@@ -10,12 +10,12 @@ import logging
 import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from updater.sandbox import faults as F
 from updater.sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, graphql  # noqa: F401 (they register routes)
 from updater.sandbox.git_http import basic_auth_password, git_service, read_request_body
-from updater.sandbox.web import ApiError, Response
+from updater.sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
 
 if TYPE_CHECKING:
     from updater.sandbox.forge import Forge
@@ -62,20 +62,18 @@ def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
     def record(status: int | None, operation: str | None = None, body: Any = None) -> None:
         # before the answer leaves: a client that saw the answer must find it in the log
         nonlocal recorded
-        from updater.sandbox.forge import LoggedRequest
-
         recorded = True
         if status is None or status >= 400:  # every error is logged (the request log has them all too)
             message = body.get("message", body.get("error", "")) if isinstance(body, dict) else ""
             log.log(logging.WARNING if status is None or status >= 500 else logging.INFO,
                     "forge: %s %s -> %s %s", handler.command, urlsplit(handler.path).path, status or "dropped",
                     message)
-        forge._record(LoggedRequest(handler.command, handler.path, service, operation, status,
+        forge.record(LoggedRequest(handler.command, handler.path, service, operation, status,
                                     None if isinstance(body, bytes) else body, time.monotonic() - started))
 
     try:
         payload = read_request_body(handler)
-        fault = forge._take_fault(service, handler.command, handler.path)
+        fault = forge.take_fault(service, handler.command, handler.path)
         if fault and fault.kind == "slow":
             time.sleep(fault.seconds)
         elif fault and fault.kind == "drop":
@@ -158,7 +156,7 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
         _send(handler, Response(403, b"Permission to push denied: the token is read-only\n",
                                 {"Content-Type": "text/plain"}))
         return 403
-    status = forge._backend.serve(handler, path, urlsplit(handler.path).query,
+    status = forge.backend.serve(handler, path, urlsplit(handler.path).query,
                                   user=forge.store.login(credentials[1]), body=payload)
     if gitsvc == "receive-pack" and handler.command == "POST":
         forge.settle()  # a push may complete an auto-merge (or move a base under one)
@@ -166,8 +164,6 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
 
 
 def _api(forge: Forge, handler: BaseHTTPRequestHandler, service: str, payload: bytes) -> Response:
-    from updater.sandbox.forge import parse_request
-
     token = _token(handler, service)
     if service == "web":
         return Response(404, b"Not Found\n", {"Content-Type": "text/plain"})
@@ -206,3 +202,15 @@ def _route(forge: Forge, service: str, req: Any) -> Response:
     if response.operation is None:
         response.operation = route.operation
     return response
+
+
+def parse_request(handler: BaseHTTPRequestHandler, service: str, body: bytes, token: str) -> Request:
+    parts = urlsplit(handler.path)
+    prefix = PREFIXES.get(service, "")
+    host = handler.headers.get("Host") or "127.0.0.1"
+    return Request(
+        method=handler.command, path=parts.path[len(prefix):] or "/",
+        query=parse_qs(parts.query, keep_blank_values=True),
+        headers={k.lower(): v for k, v in handler.headers.items()}, body=body, base=f"http://{host}",
+        prefix=prefix, token=token,
+    )

@@ -12,6 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 
+PREFIXES = {"github": "/api/v3", "graphql": "/api/graphql", "gitlab": "/api/v4"}
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -54,6 +57,19 @@ class Response:
     body: Any = None  # JSON-able, or None for an empty body
     headers: dict[str, str] = field(default_factory=dict)
     operation: str | None = None  # the contract operationId this answers (for validation)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One entry of the forge's request log."""
+
+    method: str
+    path: str  # raw path and query as sent
+    service: str  # github | graphql | gitlab | git | web
+    operation: str | None  # contract operationId, when the route has one
+    status: int | None  # None when the connection was dropped
+    body: Any  # the JSON answer (None for git, empty and non-JSON answers)
+    seconds: float
 
 
 class ApiError(Exception):
