@@ -210,3 +210,19 @@ def test_two_agents_only_the_leader_syncs(kube_api: KubeApiServer, kubeconfig: P
     assert sorted(synced) == [False, True]
     lease = kube_api.get("coordination.k8s.io/v1", "Lease", "updater-agent", "updater-system")
     assert lease["spec"]["holderIdentity"] is None  # the leader released it on shutdown
+
+
+def test_lasting_drift_is_one_event_not_one_per_pass(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    agent = make_agent(kubeconfig, gitops, tmp_path)
+    app = agent.settings.apps[0]
+    agent.sync_app(app)
+    agent.sync_app(app)
+    edited = kube_api.get("v1", "ConfigMap", "settings", "shop")
+    edited["data"]["mode"] = "slow"
+    kube_api.put(edited, manager="kubectl-edit")
+    for _ in range(3):
+        assert agent.sync_app(app).drifted == ("ConfigMap shop/settings",)
+    reasons = [e["reason"] for e in kube_api.list("v1", "Event", "updater-system")]
+    assert reasons == ["Synced", "Drift"]
+    assert inventory_status(kube_api)["sync"] == "OutOfSync"

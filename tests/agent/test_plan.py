@@ -103,3 +103,15 @@ def test_inventory_round_trips_through_its_configmap() -> None:
     assert from_configmap("shop", configmap) == inventory
     assert from_configmap("shop", None) is None
     assert from_configmap("shop", {"data": {"objects": "garbage"}}) is None
+
+
+def test_clean_versions_skip_the_field_check_until_the_live_object_changes() -> None:
+    a = mark(cm("a"), app="shop")
+    live = as_live(a)
+    first = make_plan([a], index(live), None, app="shop", prune=False)
+    assert first.in_sync and len(first.clean) == 1
+    again = make_plan([a], index(live), None, app="shop", prune=False, clean=first.clean)
+    assert again.in_sync and again.clean == first.clean
+    edited = {**live, "data": {"v": "by hand"}, "metadata": {**live["metadata"], "resourceVersion": "8"}}
+    drifted = make_plan([a], index(edited), None, app="shop", prune=False, clean=first.clean)
+    assert [s.reason for s in drifted.steps] == ["drifted"] and drifted.clean == frozenset()

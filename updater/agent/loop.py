@@ -24,7 +24,7 @@ from updater.agent.inventory import Inventory, from_configmap, from_objects, inv
 from updater.agent.leader import LeaderElector
 from updater.agent.objects import APP_LABEL, Obj, ObjectKey, group_of, is_crd, key_of, mark
 from updater.agent.plan import SyncPlan, make_plan
-from updater.agent.render import Rendered, RenderError, render_tree
+from updater.agent.render import RenderError, render_tree
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
@@ -42,6 +42,7 @@ class Observed:
 
     commit: str
     desired: list[Obj]  # marked manifests, namespaces filled in
+    keys: list[ObjectKey]  # of `desired`, in the same order
     live: dict[ObjectKey, Obj]
     previous: Inventory | None
     plan: SyncPlan
@@ -62,7 +63,8 @@ class Agent:
                              token=env.get(app.token_env) if app.token_env else None)
             for app in settings.apps
         }
-        self._rendered: dict[str, tuple[str, Rendered]] = {}
+        self._desired: dict[str, tuple[str, list[Obj], list[ObjectKey], tuple[str, ...]]] = {}
+        self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}
         self._reported: dict[str, tuple[str, str, str]] = {}
         self.errors: dict[str, UpdaterError] = {}  # why an app's last pass stopped before applying
         self.last_round = time.monotonic()
@@ -72,18 +74,21 @@ class Agent:
         source = self.sources[app.name]
         tree = source.checkout(source.tip())
         commit = source.checked_out or ""
-        cached = self._rendered.get(app.name)
-        if cached is None or cached[0] != commit:
-            cached = (commit, render_tree(tree, app.path))  # nothing is kept from a failed render
-            self._rendered[app.name] = cached
-        rendered = cached[1]
-        desired = [mark(obj, app=app.name) for obj in self._scoped(app, rendered.objects)]
+        cached = self._desired.get(app.name)
+        if cached is None or cached[0] != commit:  # render, scope and mark once per commit
+            rendered = render_tree(tree, app.path)  # nothing is kept from a failed render
+            desired = [mark(obj, app=app.name) for obj in self._scoped(app, rendered.objects)]
+            cached = (commit, desired, [key_of(obj) for obj in desired], rendered.notes)
+            self._desired[app.name] = cached
+        _, desired, keys, notes = cached
         previous = from_configmap(app.name, self.client.get(CONFIGMAP, inventory_name(app.name),
                                                             namespace=self.settings.namespace))
         live = self._list_live(app, desired, previous)
         plan = make_plan(desired, live, previous, app=app.name, prune=app.prune,
-                         allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces)
-        return Observed(commit, desired, live, previous, plan, (*rendered.notes, *plan.notes))
+                         allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
+                         clean=self._clean.get(app.name, ()))
+        self._clean[app.name] = plan.clean
+        return Observed(commit, desired, keys, live, previous, plan, (*notes, *plan.notes))
 
     def sync_app(self, app: AppSettings) -> AppStatus:
         started = time.monotonic()
@@ -104,8 +109,7 @@ class Agent:
             pruned, prune_failed = applier.prune(self.client, seen.plan.prune.delete, versions, self.client.resource)
             failed.extend(prune_failed)
         now_live = {**seen.live, **changes.results}
-        health = app_health([object_health(now_live[key_of(obj)]).health for obj in seen.desired
-                             if key_of(obj) in now_live])
+        health = app_health([object_health(now_live[key]).health for key in seen.keys if key in now_live])
         drifted = tuple(str(k) for k in seen.plan.drifted)
         status = AppStatus(
             app.name, seen.commit,
@@ -226,19 +230,18 @@ class Agent:
         log.info("%s", status.summary())
         self.metrics.record(status)
         try:
-            self._store(app, status, entries, previous)
-            now = time.time()
-            event = event_for(status, namespace=self.settings.namespace, inventory=inventory_name(app.name),
-                              cluster=self.settings.cluster, now=now)
-            if event:
-                self.client.create(EVENT, event)
+            if self._store(app, status, entries, previous):  # an Event per change, not per pass
+                event = event_for(status, namespace=self.settings.namespace, inventory=inventory_name(app.name),
+                                  cluster=self.settings.cluster, now=time.time())
+                if event:
+                    self.client.create(EVENT, event)
         except KubeError as err:
             log.warning("app %s: status not stored in the cluster: %s", app.name, err)
         self._post_commit_status(app, status)
         return status
 
     def _store(self, app: AppSettings, status: AppStatus, entries: tuple[tuple[str, ObjectKey], ...] | None,
-               previous: Inventory | None) -> None:
+               previous: Inventory | None) -> bool:
         """Write the inventory (and status) only when it changed: a quiet sync writes nothing."""
         name, namespace = inventory_name(app.name), self.settings.namespace
         if entries is None:  # failed before planning: keep the stored objects, update the status only
@@ -247,8 +250,9 @@ class Agent:
             entries = previous.entries if previous else ()
         inventory = Inventory(app.name, entries, status.stored())
         if previous is not None and previous.entries == inventory.entries and previous.status == inventory.status:
-            return
+            return False
         self.client.apply(CONFIGMAP, to_configmap(inventory, namespace=namespace))
+        return True
 
     def _post_commit_status(self, app: AppSettings, status: AppStatus) -> None:
         poster = self.statuses.get(app.name)
@@ -272,7 +276,7 @@ def _kept_entries(seen: Observed, pruned: set[ObjectKey]) -> tuple[tuple[str, Ob
     (prune off or failed), and still live — so a later prune can still find them."""
     if seen.previous is None:
         return ()
-    desired = {key_of(obj) for obj in seen.desired}
+    desired = set(seen.keys)
     return tuple((version, key) for version, key in seen.previous.entries
                  if key not in desired and key not in pruned and key in seen.live)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from updater.agent.diff import covers
 from updater.agent.inventory import Inventory, PruneSelection, namespace_allowed, select_prune
-from updater.agent.objects import HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_order, key_of
+from updater.agent.objects import HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
 from updater.errors import PolicyRefused
 
 
@@ -38,6 +38,9 @@ class SyncPlan:
     prune: PruneSelection
     unchanged: int
     notes: tuple[str, ...] = ()
+    # (uid, resourceVersion, desired hash) of live objects found equal to git: the same live version
+    # against the same manifest needs no second look on the next pass (see `make_plan(clean=...)`)
+    clean: frozenset[tuple[str, str, str]] = frozenset()
 
     @property
     def drifted(self) -> tuple[ObjectKey, ...]:
@@ -68,6 +71,11 @@ def step_reason(desired: Obj, live: Obj | None) -> str | None:
     return None
 
 
+def _version(live: Obj, desired_hash: str) -> tuple[str, str, str]:
+    meta = live.get("metadata") or {}
+    return (meta.get("uid", ""), meta.get("resourceVersion", ""), desired_hash)
+
+
 def make_plan(
     desired: list[Obj],
     live: Mapping[ObjectKey, Obj],
@@ -77,20 +85,32 @@ def make_plan(
     prune: bool,
     allow_empty_prune: bool = False,
     allowed_namespaces: Collection[str] = (),
+    clean: Collection[tuple[str, str, str]] = (),
 ) -> SyncPlan:
-    """`desired` are marked manifests (see `objects.mark`); `live` the app's listed objects."""
+    """`desired` are marked manifests (see `objects.mark`); `live` the app's listed objects; `clean`
+    the previous plan's `clean` set, which spares the field-by-field drift check of live objects
+    that have not changed since (their resourceVersion is the same)."""
     check_namespaces(desired, allowed_namespaces)
+    keyed = sorted(((key_of(obj), obj) for obj in desired), key=lambda pair: apply_rank(pair[0]))
     steps = []
-    for obj in apply_order(desired):
-        key = key_of(obj)
-        reason = step_reason(obj, live.get(key))
+    still_clean = set()
+    for key, obj in keyed:
+        current = live.get(key)
+        version = _version(current, annotations(obj).get(HASH_ANNOTATION, "")) if current is not None else None
+        if version is not None and version in clean:
+            still_clean.add(version)
+            continue
+        reason = step_reason(obj, current)
         if reason:
-            steps.append(Step(key, obj, reason, live.get(key)))
+            steps.append(Step(key, obj, reason, current))
+        elif version is not None:
+            still_clean.add(version)
     notes: list[str] = []
     selection = PruneSelection(())
     if prune and (desired or allow_empty_prune):
-        selection = select_prune(previous, [key_of(o) for o in desired], live, app=app,
+        selection = select_prune(previous, [key for key, _ in keyed], live, app=app,
                                  allowed_namespaces=allowed_namespaces)
     elif prune and previous is not None and previous.keys:
         notes.append("the render is empty: nothing pruned (set allow_empty_prune to allow it)")
-    return SyncPlan(tuple(steps), selection, len(desired) - len(steps), (*notes, *selection.notes))
+    return SyncPlan(tuple(steps), selection, len(desired) - len(steps), (*notes, *selection.notes),
+                    frozenset(still_clean))
