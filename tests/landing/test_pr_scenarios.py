@@ -134,6 +134,16 @@ def test_auto_merge_with_red_ci_leaves_the_pr_open(forge, provider):
     assert (pull.state, pull.merged) == ("open", False)
 
 
+@both
+def test_auto_merge_with_nothing_to_wait_for_merges_at_once(forge, provider):
+    forge.create_repo(REPO, app_files(2))
+    result = bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--auto-merge",
+                              "--merge-method", "merge"))
+    assert result.warnings == ()
+    assert _wait_until(lambda: forge.pull(REPO, result.pr_number).merged)
+    assert "app01:1.1.0" in blob(forge, "main", "apps/app01/deploy.yaml")
+
+
 @pytest.mark.parametrize("provider", ["github"])  # GitLab has no project switch that forbids auto-merge
 def test_auto_merge_not_allowed_is_said_and_the_pr_stays_open(forge, provider):
     forge.create_repo(REPO, app_files(2))

@@ -129,13 +129,18 @@ class GitHubProvider:
     def enable_auto_merge(self, pr: PullRequest, *, method: MergeMethod) -> None:
         raw = self._raw(pr)
         try:
-            self._call(f"enable auto-merge on #{pr.number}",
-                       lambda: raw.enable_automerge(merge_method=method.upper(), expected_head_oid=pr.head_sha or _UNSET))
-        except BadInput as err:
-            text = str(err).lower()
-            if "clean status" in text:  # nothing to wait for: GitHub wants a plain merge
+            try:
+                self._call(f"enable auto-merge on #{pr.number}", lambda: raw.enable_automerge(
+                    merge_method=method.upper(), expected_head_oid=pr.head_sha or _UNSET))
+            except BadInput as err:
+                text = str(err).lower()
+                if "expected head" in text:  # a newer run pushed meanwhile; it enables auto-merge itself
+                    return
+                if not any(f"{state} status" in text for state in ("clean", "unstable", "has_hooks")):
+                    raise
+                # Nothing to wait for: GitHub refuses auto-merge and wants a plain merge.
                 self._call(f"merge #{pr.number}", lambda: raw.merge(merge_method=method, sha=pr.head_sha or _UNSET))
-                return
+        except BadInput as err:
             raise AutoMergeUnavailable(
                 f"auto-merge could not be enabled on {pr.url}: {err}; allow auto-merge (and the "
                 f"{method} method) in the repository settings; the pull request stays open"
