@@ -7,8 +7,10 @@
         assert kube.count("list", "deployments") <= 1        # the request log
 
 Plain HTTP (kubectl talks to `http://` servers happily); with `token` set every request needs
-`Authorization: Bearer <token>` (401 otherwise). What is emulated and what is not is listed in the
-package docstring (`updater.sandbox.kube`).
+`Authorization: Bearer <token>` (401 otherwise) — for HTTP clients such as the agent: kubectl sends
+no bearer token over plain http. Objects the control API returns are copies; the request log grows
+until `clear_log()`. What is emulated and what is not is listed in the package docstring
+(`updater.sandbox.kube`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from updater.sandbox.git_http import read_request_body
 from updater.sandbox.kube import errors, hooks, openapi
-from updater.sandbox.kube.api import KubeApi, Operation, Request, Response
+from updater.sandbox.kube.api import KubeApi
 from updater.sandbox.kube.controller import Controller
 from updater.sandbox.kube.discovery import Discovery, ResourceType
 from updater.sandbox.kube.routes import Target
 from updater.sandbox.kube.store import Obj, Store
 from updater.sandbox.kube.tree import clone
+from updater.sandbox.kube.wire import Operation, Request, Response
 
 _VERSION = {"major": "1", "minor": "37", "gitVersion": "v1.37.0-updater-sandbox", "gitCommit": "sandbox",
             "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24",
@@ -74,7 +78,8 @@ class KubeApiServer:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() would wait forever for a loop that never ran
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -178,8 +183,7 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = read_request_body(self)
             request = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
                               {k.lower(): v for k, v in self.headers.items()}, body)
             try:
