@@ -107,3 +107,19 @@ def test_server_side_commits_move_branches_and_feed_mergeability(forge: Forge, t
     assert pr.head.sha == head and pr.mergeable_state == "clean"
     forge.commit("acme/gitops", "main", {"a.txt": "c\n"}, "c")
     assert repo.get_pull(pr.number).mergeable_state == "dirty"
+
+
+def test_mergeability_lag_starts_at_the_push_not_at_the_next_read(forge: Forge, tmp_path: Path) -> None:
+    import time
+
+    forge.create_repo("acme/gitops", {"a.txt": "a\n"})
+    forge.mergeability_delay = 0.5
+    work = Workspace(forge, "acme/gitops", tmp_path)
+    work.commit_on("topic", {"a.txt": "b\n"}, "b")
+    repo = github_client(forge).get_repo("acme/gitops")
+    pr = repo.create_pull(base="main", head="topic", title="b")
+    assert pr.mergeable is None  # a new pair: still computing
+    time.sleep(0.6)
+    work.commit_on("topic", {"a.txt": "c\n"}, "c")  # the push restarts the clock...
+    time.sleep(0.6)  # ...and it runs without anyone asking
+    assert repo.get_pull(pr.number).mergeable is True

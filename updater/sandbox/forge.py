@@ -153,6 +153,7 @@ class Forge:
             parent = old or repo.bare.rev_parse(start or repo.bare.head_branch())
             sha = commit_files(repo.bare, files, message=message, parent=parent)
             repo.bare.update_ref(f"refs/heads/{branch}", sha, old or ZERO)
+        merging.observe_refs(self.store)
         self.settle()
         return sha
 

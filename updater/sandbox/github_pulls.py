@@ -83,8 +83,10 @@ def update_pull(store: Store, req: Request, owner: str, repo: str, number: str) 
         if body["base"] not in r.bare.branches():
             raise invalid(f"Proposed base branch '{body['base']}' was not found", field="base")
         pull.base = str(body["base"])
-    if body.get("state") in ("open", "closed") and not pull.merged:
-        close(r, pull) if body["state"] == "closed" else reopen(pull)
+    if body.get("state") == "closed" and not pull.merged:
+        close(r, pull)
+    elif body.get("state") == "open" and not pull.merged:
+        reopen(pull)
     pull.updated_at = now_iso()
     return ok("pulls/update", pull_json(store, req, r, pull))
 

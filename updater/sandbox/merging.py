@@ -201,6 +201,17 @@ def update_branch(store: Store, repo: Repo, pull: Pull, *, method: str = "merge"
     return tip
 
 
+def observe_refs(store: Store) -> None:
+    """Start the mergeability clock of every open pull request whose head or base just moved
+    (called after pushes: the services start computing on push, not on the next read)."""
+    with store.lock:
+        for repo in list(store.repos.values()):
+            for pull in list(repo.pulls.values()):
+                head, base = shas(repo, pull)
+                if pull.state == "open" and head and base:
+                    store.settled(pull, (base, head))
+
+
 def settle_auto_merges(store: Store) -> list[tuple[Repo, Pull]]:
     """Merge every pull request whose auto-merge is on and whose requirements are now met."""
     merged = []

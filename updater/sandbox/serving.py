@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from updater.sandbox import faults as F
+from updater.sandbox import merging
 from updater.sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, graphql  # noqa: F401 (they register routes)
 from updater.sandbox.git_http import basic_auth_password, git_service, read_request_body
 from updater.sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
@@ -159,6 +160,7 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
     status = forge.backend.serve(handler, path, urlsplit(handler.path).query,
                                   user=forge.store.login(credentials[1]), body=payload)
     if gitsvc == "receive-pack" and handler.command == "POST":
+        merging.observe_refs(forge.store)
         forge.settle()  # a push may complete an auto-merge (or move a base under one)
     return status
 
@@ -184,7 +186,7 @@ def _api(forge: Forge, handler: BaseHTTPRequestHandler, service: str, payload: b
     return response
 
 
-def _route(forge: Forge, service: str, req: Any) -> Response:
+def _route(forge: Forge, service: str, req: Request) -> Response:
     module = github_api if service == "github" else gitlab_api
     found = module.routes.match(req.method, req.path)
     if found is None:
