@@ -87,3 +87,12 @@ def test_errors_have_githubs_shapes(forge: Forge, tmp_path: Path) -> None:
     assert node["errors"][0]["type"] == "NOT_FOUND"
     assert _gql(forge, "{ viewer { login } rateLimit { remaining } }")["data"] == {
         "viewer": {"login": "sandbox-bot"}, "rateLimit": {"remaining": 4999}}
+
+
+def test_literal_arguments_with_escapes_and_unicode(forge: Forge, tmp_path: Path) -> None:
+    forge.create_repo("acme/gitops")
+    answer = _gql(forge, 'query { r: repository(owner: "acme", name: "gitops") { nameWithOwner } '
+                         'x: repository(owner: "ac\\u006de", name: "gitops") { name } }')
+    assert answer["data"] == {"r": {"nameWithOwner": "acme/gitops"}, "x": {"name": "gitops"}}
+    missing = _gql(forge, 'query { repository(owner: "äcme", name: "gitops") { name } }')
+    assert "'äcme/gitops'" in missing["errors"][0]["message"]

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ class _Parser:
         if token == "$":
             return self.variables.get(self.take())
         if token.startswith('"'):
-            return bytes(token[1:-1], "utf-8").decode("unicode_escape")
+            return json.loads(token)  # GraphQL's string escapes are JSON's
         if token == "[":
             items = []
             while self.peek() != "]":
