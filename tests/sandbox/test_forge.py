@@ -123,3 +123,19 @@ def test_mergeability_lag_starts_at_the_push_not_at_the_next_read(forge: Forge, 
     work.commit_on("topic", {"a.txt": "c\n"}, "c")  # the push restarts the clock...
     time.sleep(0.6)  # ...and it runs without anyone asking
     assert repo.get_pull(pr.number).mergeable is True
+
+
+def test_concurrent_merges_lose_nothing(forge: Forge) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    seed = forge.create_repo("acme/gitops", {f"f{i}.txt": "0\n" for i in range(8)}).bare.rev_parse("main")
+    for i in range(8):
+        forge.commit("acme/gitops", f"topic/{i}", {f"f{i}.txt": "1\n"}, f"change {i}")
+    repo = github_client(forge).get_repo("acme/gitops")
+    pulls = [repo.create_pull(base="main", head=f"topic/{i}", title=f"change {i}") for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda pr: pr.merge(merge_method="squash").merged, pulls))
+    assert results == [True] * 8
+    bare = forge.repo("acme/gitops").bare
+    assert all(bare.git("show", f"main:f{i}.txt").out == "1\n" for i in range(8))
+    assert bare.rev_parse("main~8") == seed  # eight squash commits in a line, none lost
