@@ -101,23 +101,25 @@ def create_branch(store: Store, req: Request, id: str) -> Response:
     return ok("postApiV4ProjectsIdRepositoryBranches", J.branch(req, repo, str(name), sha), 201)
 
 
-@routes.add("GET", P + "/repository/branches/{branch*}", "getApiV4ProjectsIdRepositoryBranchesBranch")
-def get_branch(store: Store, req: Request, id: str, branch: str) -> Response:
-    repo = find_project(store, id)
-    name = unquote(branch)
+def _branch(repo: Repo, encoded: str) -> tuple[str, str]:
+    name = unquote(encoded)
     sha = repo.bare.branches().get(name)
     if sha is None:
         raise error(404, "404 Branch Not Found")
+    return name, sha
+
+
+@routes.add("GET", P + "/repository/branches/{branch*}", "getApiV4ProjectsIdRepositoryBranchesBranch")
+def get_branch(store: Store, req: Request, id: str, branch: str) -> Response:
+    repo = find_project(store, id)
+    name, sha = _branch(repo, branch)
     return ok("getApiV4ProjectsIdRepositoryBranchesBranch", J.branch(req, repo, name, sha))
 
 
 @routes.add("DELETE", P + "/repository/branches/{branch*}", "deleteApiV4ProjectsIdRepositoryBranchesBranch")
 def delete_branch(store: Store, req: Request, id: str, branch: str) -> Response:
     repo = find_project(store, id)
-    name = unquote(branch)
-    sha = repo.bare.branches().get(name)
-    if sha is None:
-        raise error(404, "404 Branch Not Found")
+    name, sha = _branch(repo, branch)
     repo.bare.delete_ref(f"refs/heads/{name}", sha)
     return Response(204, None, {}, "deleteApiV4ProjectsIdRepositoryBranchesBranch")
 

@@ -110,14 +110,19 @@ def gitlab_state(repo: Repo, pull: Pull, m: Mergeability) -> str:
     return "mergeable"
 
 
-def merge(store: Store, repo: Repo, pull: Pull, *, method: str, by: str, sha: str | None = None,
-          title: str | None = None, message: str | None = None, gitlab: bool = False) -> str:
-    """Merge `pull` into its base; the new base tip. Raises `Refused` when it cannot."""
+def _open_with_branches(store: Store, repo: Repo, pull: Pull, closed_message: str) -> Mergeability:
     if pull.state != "open":
-        raise Refused("closed", "Pull Request is not mergeable")
+        raise Refused("closed", closed_message)
     m = assess(store, repo, pull)
     if m.head_sha is None or m.base_sha is None:
         raise Refused("not_mergeable", "Head or base branch is missing")
+    return m
+
+
+def merge(store: Store, repo: Repo, pull: Pull, *, method: str, by: str, sha: str | None = None,
+          title: str | None = None, message: str | None = None, gitlab: bool = False) -> str:
+    """Merge `pull` into its base; the new base tip. Raises `Refused` when it cannot."""
+    m = _open_with_branches(store, repo, pull, "Pull Request is not mergeable")
     if sha and sha != m.head_sha:
         raise Refused("sha", f"Head branch was modified. Review and try the merge again. ({m.head_sha})")
     if not m.checked:
@@ -174,11 +179,7 @@ def _merged_tip(bare: BareRepo, pull: Pull, m: Mergeability, *, method: str, tit
 def update_branch(store: Store, repo: Repo, pull: Pull, *, method: str = "merge",
                   expected_head: str | None = None) -> str:
     """Bring the base into the head (a merge commit, or a rebase); the new head tip."""
-    if pull.state != "open":
-        raise Refused("closed", "Pull request is closed")
-    m = assess(store, repo, pull)
-    if m.head_sha is None or m.base_sha is None:
-        raise Refused("not_mergeable", "Head or base branch is missing")
+    m = _open_with_branches(store, repo, pull, "Pull request is closed")
     if expected_head and expected_head != m.head_sha:
         raise Refused("sha", "expected_head_sha does not match the pull request's current HEAD ref")
     if not m.behind:
