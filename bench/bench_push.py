@@ -58,6 +58,7 @@ def finish(proc: subprocess.Popen[str], started: float) -> dict[str, object]:
 
 
 def phase(name: str, bumps: int, extra: list[str], concurrent: bool, base: Path) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
     (base / name).mkdir()
     bare = remote(base / name / "srv", bumps)
     tmp = base / name / "tmp"
@@ -91,6 +92,7 @@ def phase(name: str, bumps: int, extra: list[str], concurrent: bool, base: Path)
         "p95": latencies[max(0, int(round(0.95 * len(latencies))) - 1)],
         "attempts_mean": statistics.mean(attempts) if attempts else 0.0, "attempts_max": max(attempts, default=0),
         "errors": [r["error"] for r in results if r["code"]],
+        "load": (load_before, os.getloadavg()[0]),
     }
 
 
@@ -103,11 +105,12 @@ def main() -> int:
         rows = [] if args.concurrent_only else [phase("sequential", args.bumps, extra, False, Path(tmp))]
         rows.append(phase("concurrent", args.bumps, extra, True, Path(tmp)))
     print(f"git {git('--version', cwd=ROOT)}, {os.cpu_count()} CPUs, extra flags: {' '.join(extra) or '(defaults)'}")
-    print("| run | landed | exit 0 | linear | total wall | p50 | p95 | attempts mean / max |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| run | landed | exit 0 | linear | total wall | p50 | p95 | attempts mean / max | load avg before / after |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['phase']} | {r['landed']}/{r['bumps']} | {r['ok']}/{r['bumps']} | {r['linear']} | {r['wall']:.1f} s "
-              f"| {r['p50']:.2f} s | {r['p95']:.2f} s | {r['attempts_mean']:.2f} / {r['attempts_max']} |")
+              f"| {r['p50']:.2f} s | {r['p95']:.2f} s | {r['attempts_mean']:.2f} / {r['attempts_max']} "
+              f"| {r['load'][0]:.1f} / {r['load'][1]:.1f} |")
     ratio = float(rows[-1]["wall"]) / float(rows[0]["wall"])  # type: ignore[arg-type]
     print(f"concurrent / sequential total wall: {ratio:.2f}x (target <= 1.5x)")
     for r in rows:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepos import make_remote
+from updater.sandbox.git_http import GitHttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "push-mode-token-5150-abcdef"
@@ -84,3 +85,16 @@ def isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GITHUB_TOKEN", "GITLAB_TOKEN", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture()
+def bare(tmp_path: Path) -> Path:
+    """The default manifest remote (apps api and web) as a bare repository."""
+    return manifest_remote(tmp_path / "srv")
+
+
+@pytest.fixture()
+def server(bare: Path) -> Iterator[GitHttpServer]:
+    """`bare` served over git smart HTTP, token-checked (TOKEN)."""
+    with GitHttpServer(bare.parent.parent, token=TOKEN) as served:
+        yield served

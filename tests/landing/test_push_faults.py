@@ -8,13 +8,20 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepos import git, read_blob
-from tests.landing.push_helpers import FAST_RETRIES, TOKEN, cli_env, manifest_remote, run_bump, start_bump
+from tests.landing.push_helpers import (  # noqa: F401  (bare, server: fixtures)
+    FAST_RETRIES,
+    TOKEN,
+    bare,
+    cli_env,
+    run_bump,
+    server,
+    start_bump,
+)
 from updater.sandbox.git_http import GitHttpServer, delay, drop_connection, http_error
 
 NEW = "ghcr.io/acme/api:1.1.0"
@@ -22,17 +29,6 @@ NEW = "ghcr.io/acme/api:1.1.0"
 
 def passes(service: str, handler: object) -> bool:
     return False
-
-
-@pytest.fixture()
-def bare(tmp_path: Path) -> Path:
-    return manifest_remote(tmp_path / "srv")
-
-
-@pytest.fixture()
-def server(bare: Path) -> Iterator[GitHttpServer]:
-    with GitHttpServer(bare.parent.parent, token=TOKEN) as served:
-        yield served
 
 
 def bump(server: GitHttpServer, tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
