@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from dataclasses import replace
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,18 @@ def test_race_lost_to_a_newer_version_is_superseded_not_a_downgrade(server: GitH
     assert (result.outcome, result.attempts) == ("unchanged", 2)
     assert result.warnings and result.warnings[0].startswith("superseded: a newer version is already on main")
     assert "ghcr.io/acme/api:1.2.0" in read_blob(bare, "main", "apps/api/deploy.yaml")
+
+
+def test_a_push_that_landed_but_whose_answer_was_lost_is_reported_as_pushed(bare: Path) -> None:
+    """The ref is updated, then the server hangs (a slow post-receive hook) past our per-command
+    timeout: the retry finds our own commit at the tip and reports it, without a second commit."""
+    hook = bare / "hooks" / "post-receive"
+    hook.write_text("#!/bin/sh\nsleep 4\n")
+    hook.chmod(0o755)
+    result = land(replace(settings(bare.as_uri(), "ghcr.io/acme/api:1.1.0"), git_timeout=2.0))
+    assert (result.outcome, result.attempts) == ("pushed", 2)
+    assert result.commit_sha == git("rev-parse", "main", cwd=bare)
+    assert git("rev-list", "--count", "main", cwd=bare) == "2"
 
 
 def test_newer_version_seen_before_any_plan_is_a_plain_downgrade(server: GitHttpServer, bare: Path,
