@@ -37,7 +37,8 @@ def _stop(proc: subprocess.Popen[str]) -> int:
 
 
 def test_serve_prints_urls_and_token_and_serves_git_and_apis(tmp_path: Path) -> None:
-    proc, printed = _serve("--repo", "acme/gitops", "--dir", str(tmp_path / "forge"), "--mergeability-delay", "0")
+    proc, printed = _serve("--repo", "acme/gitops", "--dir", str(tmp_path / "forge"), "--mergeability-delay", "0",
+                           "--validate")
     try:
         base = re.match(r"(http://127\.0\.0\.1:\d+)", printed["git"]).group(1)  # type: ignore[union-attr]
         token = printed["token"]
@@ -47,8 +48,13 @@ def test_serve_prints_urls_and_token_and_serves_git_and_apis(tmp_path: Path) -> 
         assert project.json()["default_branch"] == "main"
         git("clone", "-q", f"{base}/acme/gitops.git", str(tmp_path / "c"), cwd=tmp_path, env=askpass_env(tmp_path, token))
         assert (tmp_path / "c" / "README.md").exists()
+        missing = requests.get(f"{base}/api/v3/repos/acme/none", headers={"Authorization": f"token {token}"},
+                               timeout=10)
+        assert missing.status_code == 404
     finally:
         assert _stop(proc) == 0
+    log = proc.stderr.read() if proc.stderr else ""
+    assert "forge: GET /api/v3/repos/acme/none -> 404 Not Found" in log and "contract:" not in log
     again, printed = _serve("--dir", str(tmp_path / "forge"))
     try:
         assert "acme/gitops" in printed[f"repositories under {tmp_path / 'forge'}"]
