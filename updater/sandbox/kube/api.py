@@ -12,12 +12,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from updater.sandbox.kube import errors, routes, selectors, tables
+from updater.sandbox.kube import errors, routes, tables
 from updater.sandbox.kube.discovery import Discovery
 from updater.sandbox.kube.routes import DiscoveryPath, Target
 from updater.sandbox.kube.store import Obj, Store
 from updater.sandbox.kube.watch import watch_stream
-from updater.sandbox.kube.wire import APPLY, Operation, Request, Response, json_body, scale_view
+from updater.sandbox.kube.wire import APPLY, Operation, Request, Response, json_body, scale_view, selection
 from updater.sandbox.kube.writes import Writes
 
 
@@ -102,14 +102,7 @@ class KubeApi:
         raise errors.method_not_allowed(f"{method} is not supported on {request.path}")
 
     def _list(self, target: Target, request: Request) -> Response:
-        try:
-            labels = selectors.label_selector(request.query.get("labelSelector", ""))
-            fields = selectors.field_selector(request.query.get("fieldSelector", ""))
-        except ValueError as err:
-            raise errors.bad_request(str(err)) from err
-
-        def match(obj: Obj) -> bool:
-            return labels(obj) and fields(obj)
+        match = selection(request)
 
         if request.query.get("watch") in ("1", "true"):
             return Response(200, stream=watch_stream(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from updater.sandbox.kube import errors
+from updater.sandbox.kube import errors, selectors
 from updater.sandbox.kube.store import Obj
 
 APPLY = "application/apply-patch+yaml"
@@ -48,6 +48,16 @@ class Operation:
     namespace: str = ""
     name: str = ""
     subresource: str = ""
+
+
+def selection(request: Request) -> Callable[[Obj], bool]:
+    """The request's labelSelector and fieldSelector as one predicate (400 when malformed)."""
+    try:
+        labels = selectors.label_selector(request.query.get("labelSelector", ""))
+        fields = selectors.field_selector(request.query.get("fieldSelector", ""))
+    except ValueError as err:
+        raise errors.bad_request(str(err)) from err
+    return lambda obj: labels(obj) and fields(obj)
 
 
 def json_body(request: Request, *, allow_list: bool = False) -> Any:

@@ -12,14 +12,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from updater.sandbox.kube import defaults, errors, selectors, ssa, validation
+from updater.sandbox.kube import defaults, errors, ssa, validation
 from updater.sandbox.kube.discovery import Discovery
 from updater.sandbox.kube.fieldsets import pathstr
 from updater.sandbox.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
 from updater.sandbox.kube.routes import Target
 from updater.sandbox.kube.store import Obj, Store
 from updater.sandbox.kube.tree import clone
-from updater.sandbox.kube.wire import APPLY, Request, Response, json_body, scale_view
+from updater.sandbox.kube.wire import APPLY, Request, Response, json_body, scale_view, selection
 
 _PATCHERS = {
     "application/merge-patch+json": merge_patch,
@@ -182,12 +182,7 @@ class Writes:
                 self.collect_dependents(gone["metadata"]["uid"])
 
     def delete_collection(self, target: Target, request: Request) -> Response:
-        try:
-            labels = selectors.label_selector(request.query.get("labelSelector", ""))
-            fields = selectors.field_selector(request.query.get("fieldSelector", ""))
-        except ValueError as err:
-            raise errors.bad_request(str(err)) from err
-        items, rv = self.store.list(target.rt, target.namespace or None, lambda o: labels(o) and fields(o))
+        items, rv = self.store.list(target.rt, target.namespace or None, selection(request))
         gone = [self.delete(Target(target.rt, o["metadata"].get("namespace", ""), o["metadata"]["name"]), request, {})
                 for o in items]
         return Response(200, {"kind": f"{target.rt.kind}List", "apiVersion": target.rt.api_version,
