@@ -1,11 +1,18 @@
-"""Helpers for forge tests: a git working clone that authenticates with the forge's token."""
+"""Helpers for forge tests: a git clone pushing with the forge's token, polling, and a PyGithub client."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import github
 
 from tests.gitrepos import askpass_env, commit_all, git, write_tree
 from updater.sandbox.forge import Forge
+
+T = TypeVar("T")
 
 
 class Workspace:
@@ -30,10 +37,8 @@ class Workspace:
         return sha
 
 
-def wait_for(probe, *, timeout: float = 10.0, interval: float = 0.05):
+def wait_for(probe: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.05) -> T:
     """Poll `probe()` until it returns something truthy (as a bot polls a forge); that value."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -43,11 +48,9 @@ def wait_for(probe, *, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
-def github_client(forge: Forge, **options: object):
+def github_client(forge: Forge, **options: Any) -> github.Github:
     """PyGithub on the forge, without its client-side pacing (1 s between writes by default), which
     only slows tests down: the forge itself is what is under test."""
-    import github
-
     options = {"base_url": forge.github_api_url, "seconds_between_requests": 0, "seconds_between_writes": 0,
                **options}
     return github.Github(auth=github.Auth.Token(forge.token), **options)
