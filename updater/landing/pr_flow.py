@@ -75,29 +75,19 @@ class PrLander:
 
     # -- one attempt ---------------------------------------------------------------------------
     def _attempt(self, p: Proposal, known: PullRequest | None, number: int) -> LandingResult:
-        ws, o = self.ws, self.options
-        pr = known or self.provider.find_open(head=p.branch)
-        body_state = pr_body.parse_marker(pr.body) if pr else None
-        head_sha = ws.ls_remote(f"refs/heads/{p.branch}")
-        if head_sha and body_state and body_state.head == head_sha:
-            branch_state = replace(body_state, head=None)  # the body describes the head: no fetch needed
-        else:
-            branch_state = pr_body.parse_marker(self._message_of(p.branch)) if head_sha else None
+        o = self.options
+        pr, head_sha, branch_state, previous = self._read(p, known)
         base_sha = self._base_tip(p.base)
-        previous = branch_state or body_state
-        if head_sha and previous is None:
-            raise PolicyRefused(f"branch {p.branch} exists but was not made by updater (no state marker); "
-                                "delete it or choose another --pr-branch")
-        merged = pr_body.merge_bumps(previous.bumps if previous else (), p.requested,
-                                     allow_downgrade=o.allow_downgrade)
+        merged = pr_body.merge_bumps(previous.bumps if previous else (), p.requested, allow_downgrade=o.allow_downgrade)
         if p.requested and len(merged.refused) == len(p.requested):
             newer = ", ".join(old for old, _ in merged.refused)
-            if number > 1:  # a newer bump won the race while we retried: as in push mode, not a failure
-                return LandingResult("unchanged", BumpPlan(), p.branch, p.base, head_sha,
-                                     pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
-                                     warnings=(f"superseded: {newer} was proposed while this run retried",))
-            raise PolicyRefused(f"a newer version is already proposed in {pr.url if pr else p.branch}: {newer} "
-                                "(use --allow-downgrade to replace it)")
+            if number == 1:
+                raise PolicyRefused(f"a newer version is already proposed in {pr.url if pr else p.branch}: {newer} "
+                                    "(use --allow-downgrade to replace it)")
+            # A newer bump won the race while this run retried: as in push mode, not a failure.
+            return LandingResult("unchanged", BumpPlan(), p.branch, p.base, head_sha, pr_number=pr.number if pr else None,
+                                 pr_url=pr.url if pr else None,
+                                 warnings=(f"superseded: {newer} was proposed while this run retried",))
         plan, kept = self._regenerate(merged.bumps, requested={b.ref for b in p.requested})
         state = ProposalState(p.target, p.base, kept, base_sha=base_sha)
         result = LandingResult("unchanged", plan, p.branch, p.base, head_sha, pr_number=pr.number if pr else None,
@@ -108,14 +98,37 @@ class PrLander:
         pushed = not (head_sha and branch_state == state)
         if o.dry_run:
             return replace(result, outcome="updated" if pr else "created") if pushed else result
-        commit_sha = head_sha if not pushed else self._push(p, state, plan.changes, title, head_sha)
+        commit_sha = self._push(p, state, plan.changes, title, head_sha) if pushed else head_sha
         body = pr_body.body(replace(state, head=commit_sha), pr_body.changes_table(plan.changes), template=o.body)
+        return self._publish(p, pr, result, merged.superseded, title=title, body=body, commit_sha=commit_sha,
+                             pushed=pushed)
+
+    def _read(self, p: Proposal, known: PullRequest | None) -> tuple[PullRequest | None, str | None,
+                                                                     ProposalState | None, ProposalState | None]:
+        """(open PR, branch head, state of the head commit, what the PR proposes so far)."""
+        pr = known or self.provider.find_open(head=p.branch)
+        body_state = pr_body.parse_marker(pr.body) if pr else None
+        head_sha = self.ws.ls_remote(f"refs/heads/{p.branch}")
+        if head_sha and body_state and body_state.head == head_sha:
+            branch_state = replace(body_state, head=None)  # the body describes the head: no fetch needed
+        else:
+            branch_state = pr_body.parse_marker(self._message_of(p.branch)) if head_sha else None
+        previous = branch_state or body_state
+        if head_sha and previous is None:
+            raise PolicyRefused(f"branch {p.branch} exists but was not made by updater (no state marker); "
+                                "delete it or choose another --pr-branch")
+        return pr, head_sha, branch_state, previous
+
+    def _publish(self, p: Proposal, pr: PullRequest | None, result: LandingResult,
+                 superseded: Sequence[tuple[str, str]], *, title: str, body: str, commit_sha: str | None,
+                 pushed: bool) -> LandingResult:
+        """Open or refresh the PR for the pushed head, then labels, comment, auto-merge."""
         pr, created, rewritten = self._ensure_pr(p, pr, title, body)
-        warnings = list(plan.warnings) + self._decorate(pr, created=created)
-        if merged.superseded and not created:
+        warnings = list(result.warnings) + self._decorate(pr, created=created)
+        if superseded and not created:
             self.provider.comment(pr, "Superseded by a newer bump: " + "; ".join(
-                f"`{old}` → `{new}`" for old, new in merged.superseded) + ". The branch was regenerated.")
-        if o.auto_merge and (created or pushed):
+                f"`{old}` → `{new}`" for old, new in superseded) + ". The branch was regenerated.")
+        if self.options.auto_merge and (created or pushed):
             warnings += self._auto_merge(replace(pr, head_sha=commit_sha))
         if rewritten:
             pr = self._converge(p, pr, commit_sha)
