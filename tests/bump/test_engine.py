@@ -157,3 +157,12 @@ def test_marker_files_pass_the_screen_through_the_marker_name(tree: Path) -> Non
                  "other.yaml": "data:\n  TAG: '1.4.1' # updater:tag=ghcr.io/acme/web\n"})
     plan = plan_bump(tree, [API], paths=["cm.yaml"])
     assert plan.new_contents["cm.yaml"] == b"data:\n  TAG: '1.4.2' # updater:tag=ghcr.io/acme/api\n"
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 200_000])
+def test_read_file_reads_whole_files_of_any_size(tmp_path: Path, size: int) -> None:
+    from updater.bump.tree import read_file
+
+    data = os.urandom(size)
+    (tmp_path / "f.yaml").write_bytes(data)
+    assert read_file(str(tmp_path / "f.yaml")) == data
