@@ -85,3 +85,12 @@ def test_statefulset_daemonset_and_job_status(kube_api: KubeApiServer) -> None:
     kube_api.put(job)
     conds = kube_api.get("batch/v1", "Job", "migrate", "default")["status"]["conditions"]
     assert ("Complete", "True") in [(c["type"], c["status"]) for c in conds]
+
+
+def test_setting_a_mode_moves_a_stored_rollout_at_once(kube_api: KubeApiServer) -> None:
+    kube_api.controller.set_mode("Deployment", "default", "web", "hang")
+    kube_api.put(deploy())
+    assert conditions(kube_api.get("apps/v1", "Deployment", "web", "default")["status"])["Available"][0] == "False"
+    kube_api.controller.set_mode("Deployment", "default", "web", "complete")
+    status = kube_api.get("apps/v1", "Deployment", "web", "default")["status"]
+    assert status["updatedReplicas"] == 3 and conditions(status)["Available"] == ("True", "MinimumReplicasAvailable")

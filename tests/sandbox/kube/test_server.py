@@ -295,3 +295,23 @@ def test_defaults_fold_secret_string_data_and_fill_pod_templates(kube_api: KubeA
     pod = job["spec"]["template"]["spec"]
     assert (job["spec"]["backoffLimit"], pod["restartPolicy"], pod["terminationGracePeriodSeconds"]) == (6, "Never", 30)
     assert pod["containers"][0]["imagePullPolicy"] == "Always"  # untagged means latest
+
+
+def test_crds_can_be_held_back_until_established(tmp_path: Path) -> None:
+    with KubeApiServer(establish_crds=False) as server:
+        crds = server.url + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        requests.post(crds, json=widget_crd()).raise_for_status()
+        conditions = {c["type"]: c["status"] for c in requests.get(crds + "/widgets.acme.io").json()["status"]["conditions"]}
+        assert conditions == {"NamesAccepted": "True", "Established": "False"}
+        widgets = server.url + "/apis/acme.io/v1/namespaces/default/widgets"
+        assert requests.get(widgets).status_code == 404
+
+        server.establish_crd("widgets.acme.io")
+        conditions = {c["type"]: c["status"] for c in requests.get(crds + "/widgets.acme.io").json()["status"]["conditions"]}
+        assert conditions["Established"] == "True"
+        assert requests.get(widgets).json()["items"] == []
+        # later writes to the CRD keep it established
+        crd = requests.get(crds + "/widgets.acme.io").json()
+        crd["metadata"]["labels"] = {"a": "b"}
+        requests.put(crds + "/widgets.acme.io", json=crd).raise_for_status()
+        assert requests.get(widgets).status_code == 200

@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from updater.sandbox.kube import ssa
-from updater.sandbox.kube.discovery import ResourceType
+from updater.sandbox.kube.discovery import Discovery, ResourceType
 from updater.sandbox.kube.store import Obj, Store
 
 ANNOTATION = "sandbox.updater.dev/rollout"
@@ -116,16 +116,23 @@ def job_status(obj: Obj, mode: RolloutMode, now: str) -> dict[str, Any]:
 
 
 class Controller:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, discovery: Discovery) -> None:
         self.store = store
+        self.discovery = discovery
         self.default_mode = RolloutMode.COMPLETE
         self._modes: dict[tuple[str, str, str], RolloutMode] = {}
         self._busy = threading.local()
         store.on_write.append(self._on_write)
 
     def set_mode(self, kind: str, namespace: str, name: str, mode: RolloutMode | str) -> None:
-        """How the rollout of this workload ends from now on (applies at once to a stored object)."""
+        """How the rollout of this workload ends from now on; a stored workload's status follows at
+        once (so a test can hold a rollout, look at it, then let it complete)."""
         self._modes[(kind, namespace, name)] = RolloutMode(mode)
+        with self.store.lock:
+            for rt in self.discovery.types():
+                if rt.kind == kind and (obj := self.store.peek(rt, namespace, name)) is not None:
+                    self.reconcile(rt, obj)
+                    return
 
     def mode_for(self, obj: Obj) -> RolloutMode:
         meta = obj.get("metadata") or {}

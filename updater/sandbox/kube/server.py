@@ -51,12 +51,16 @@ class LoggedRequest:
 
 
 class KubeApiServer:
-    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0,
+                 establish_crds: bool = True) -> None:
+        """`establish_crds=False`: new CRDs stay un-Established (their kinds unserved) until
+        `establish_crd(name)` — to test a client that must wait for them."""
         self.token = token
         self.store = Store()
         self.discovery = Discovery()
-        hooks.install(self.store, self.discovery)
-        self.controller = Controller(self.store)
+        self.crd_policy = hooks.CrdPolicy(establish=establish_crds)
+        hooks.install(self.store, self.discovery, self.crd_policy)
+        self.controller = Controller(self.store, self.discovery)
         self._stopping = threading.Event()
         self.api = KubeApi(self.store, self.discovery, stopping=self._stopping)
         self.requests: list[LoggedRequest] = []
@@ -148,6 +152,9 @@ class KubeApiServer:
                                                       "metadata": {**live["metadata"], "resourceVersion": ""}},
                                              Request("PUT", "", {"fieldManager": manager}, {}))
             return clone(written)
+
+    def establish_crd(self, name: str) -> None:
+        hooks.establish_crd(self.store, self.discovery, name)
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> None:
         rt = self.resource_type(api_version, kind)
