@@ -59,7 +59,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                            "(default: pr for GitHub/GitLab remotes, push otherwise)")
     repo.add_argument("--token-env", metavar="VAR",
                       help="environment variable holding the token (default: GITHUB_TOKEN or GITLAB_TOKEN)")
-    repo.add_argument("--message", metavar="TEMPLATE", help="commit message template (see README: Templates)")
+    repo.add_argument("--message", metavar="TEMPLATE",
+                      help="commit message template: {summary} {image} {tag} {old} {new} {files} {changes} "
+                           "{ci[VAR]}... (README: Usage: push mode)")
     repo.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: git config, then updater-bot)")
     repo.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
     repo.add_argument("--retries", type=int, default=20, metavar="N",
@@ -67,7 +69,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     repo.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
                       help="give up retrying after this long in total")
     repo.add_argument("--retry-wait", type=float, default=0.25, metavar="SECONDS",
-                      help="first backoff step: each retry waits a random time up to this, doubled per attempt")
+                      help="smallest backoff step (a failed attempt's duration if longer); each retry waits "
+                           "a random time up to step x 2^n (full jitter)")
     repo.add_argument("--retry-wait-max", type=float, default=15.0, metavar="SECONDS",
                       help="cap on any single wait between attempts")
 
