@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,28 +54,29 @@ def counts(forge: Forge, since: int) -> dict[str, int]:
             "writes": sum(r.method != "GET" for r in api), "git": sum(r.service == "git" for r in log)}
 
 
+def run(command: list[str], environment: dict[str, str]) -> tuple[float, dict]:
+    """One CLI run: (seconds it took, its JSON report); a failure stops the benchmark."""
+    started = time.monotonic()
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[3:6])} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+    return time.monotonic() - started, json.loads(done.stdout)
+
+
 def bumps(provider: str, apps: int, *, concurrent: bool, tmp: Path) -> dict[str, object]:
     with Forge(tmp / f"forge-{provider}-{concurrent}") as forge:
         forge.create_repo(REPO, app_files(apps, shared=True))
         environment = env(forge, provider, tmp)
-        started, latencies, reports = time.monotonic(), [], []
         commands = [cli(forge, provider, "bump", "--image", f"ghcr.io/acme/app{i:02d}:2.0.0", "--label", "deploy")
                     for i in range(apps)]
+        started = time.monotonic()
         if concurrent:
-            procs = [(subprocess.Popen(c, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-                      time.monotonic()) for c in commands]
-        for index, command in enumerate(commands):
-            if not concurrent:
-                procs_one = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                             text=True)
-                entry = (procs_one, time.monotonic())
-            else:
-                entry = procs[index]
-            out, err = entry[0].communicate(timeout=900)
-            latencies.append(time.monotonic() - entry[1])
-            if entry[0].returncode != 0:
-                raise SystemExit(f"bump {index} failed ({entry[0].returncode}): {err.strip()[-400:]}")
-            reports.append(json.loads(out))
+            with ThreadPoolExecutor(max_workers=apps) as pool:
+                runs = list(pool.map(lambda c: run(c, environment), commands))
+        else:
+            runs = [run(c, environment) for c in commands]
+        latencies = [latency for latency, _ in runs]
+        reports = [report for _, report in runs]
         wall = time.monotonic() - started
         used = counts(forge, 0)
         assert sorted(r["outcome"] for r in reports) == ["created"] * apps, [r["outcome"] for r in reports]

@@ -147,3 +147,10 @@ def test_rejected_token_fails_at_once_naming_the_variable(repo, provider):
     assert "GITHUB_TOKEN" in str(err.value) or "GITLAB_TOKEN" in str(err.value)
     assert "wrong-token-123" not in str(err.value)
     assert open_pulls(repo) == []
+
+
+def test_the_forges_own_token_variable_wins_when_both_are_set(repo, provider):
+    own, other = ("GITHUB_TOKEN", "GITLAB_TOKEN") if provider == "github" else ("GITLAB_TOKEN", "GITHUB_TOKEN")
+    config = settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", env={own: repo.token, other: "other-token-99"})
+    assert config.credentials.token == repo.token and config.forge.token_env == own
+    assert bump_pr(config).outcome == "created"

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from updater.bump.model import BumpPlan
@@ -22,7 +22,7 @@ from updater.bump.report import plan_to_json
 from updater.errors import AuthFailed, BadInput, UpdaterError
 from updater.forges.base import ForgeTarget, Mergeability, Provider, PullRequest, detect_target, open_provider
 from updater.forges.retry import ProviderSettings
-from updater.git.credentials import Credentials, resolve_credentials
+from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
 from updater.git.identity import BOT, Identity
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
@@ -54,9 +54,12 @@ class PrSettings:
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> PrSettings:
         images = tuple(str(ImageRef.parse(image)) for image in getattr(args, "image", None) or ())
-        url, credentials = resolve_credentials(args.repo, env, token_env=args.token_env)
-        forge = detect_target(url, provider=args.provider, api_url=args.api_url,
-                              token_env=(credentials.source or "").removeprefix("$") or args.token_env, env=env)
+        forge = detect_target(split_url_credentials(args.repo)[0], provider=args.provider, api_url=args.api_url,
+                              token_env=args.token_env, env=env)
+        # The forge's own variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN).
+        token_env = args.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
+        url, credentials = resolve_credentials(args.repo, env, token_env=token_env)
+        forge = replace(forge, token_env=(credentials.source or "").removeprefix("$") or forge.token_env)
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
