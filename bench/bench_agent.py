@@ -124,7 +124,7 @@ def image_of(kube: KubeApiServer, ns: str, name: str) -> str | None:
     return obj["spec"]["template"]["spec"]["containers"][0]["image"] if obj else None
 
 
-def bench_agent(base: Path, objects: int, namespaces: int, interval: float, rounds: int) -> dict[str, object]:
+def bench_agent(base: Path, objects: int, namespaces: int, interval: float, rounds: int, verbose: bool) -> dict[str, object]:
     files = tree(objects, namespaces)
     make_remote(base / "srv", files, name="acme/gitops.git")
     results: dict[str, object] = {}
@@ -134,7 +134,7 @@ def bench_agent(base: Path, objects: int, namespaces: int, interval: float, roun
         port = free_port()
         env = {**os.environ, "GIT_TOKEN": TOKEN, "HOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
         agent = subprocess.Popen(
-            [sys.executable, "-m", "updater", "-q", "agent", "--repo", server.repo_url("acme/gitops.git"),
+            [sys.executable, "-m", "updater", *(["-vv"] if verbose else ["-q"]), "agent", "--repo", server.repo_url("acme/gitops.git"),
              "--path", "clusters/bench", "--name", "bench", "--token-env", "GIT_TOKEN", "--kubeconfig", str(kubeconfig),
              "--interval", f"{interval}s", "--prune", "--self-heal", "--listen", f"127.0.0.1:{port}",
              "--webhook-secret-env", "HOOK_SECRET", "--cache-dir", str(base / "cache")],
@@ -226,10 +226,13 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="the agent's poll interval (seconds)")
     parser.add_argument("--rounds", type=int, default=5, help="steady-state syncs measured")
     parser.add_argument("--skip-kubectl", action="store_true")
+    parser.add_argument("--agent-log", type=Path, help="run the agent with -vv and copy its log here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
         base = Path(tmp)
-        agent = bench_agent(base, args.objects, args.namespaces, args.interval, args.rounds)
+        agent = bench_agent(base, args.objects, args.namespaces, args.interval, args.rounds, bool(args.agent_log))
+        if args.agent_log:
+            args.agent_log.write_text((base / "agent.log").read_text())
         kubectl = {} if args.skip_kubectl else bench_kubectl(base, args.objects, args.namespaces)
     report = {"objects": args.objects, "namespaces": args.namespaces, "interval_s": args.interval,
               "agent": agent, "kubectl": kubectl}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepos import write_tree
-from updater.agent.render import RenderError, parse_documents, render_tree
+from updater.agent.render import ParseCache, RenderError, parse_documents, render_tree
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -91,3 +91,23 @@ def test_paths_outside_the_checkout_or_missing_are_refused(tmp_path: Path, path:
     (tmp_path / "outside").mkdir()
     with pytest.raises(RenderError, match="leaves the repository|does not exist"):
         render_tree(tmp_path / "repo", path)
+
+
+def test_parse_cache_reparses_only_changed_files(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.yaml": SERVICE, "b.yaml": DEPLOY})
+    cache = ParseCache()
+    first = render_tree(tmp_path, ".", cache=cache)
+    write_tree(tmp_path, {"b.yaml": DEPLOY.replace("1.0.0", "1.1.0")})
+    second = render_tree(tmp_path, ".", cache=cache)
+    assert second.objects[0] is first.objects[0]  # a.yaml unchanged: not parsed again
+    assert second.objects[1] is not first.objects[1]
+    assert second.objects[1]["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/acme/api:1.1.0"
+
+
+def test_symlinks_out_of_the_repository_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.yaml").write_text(SERVICE)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    with pytest.raises(RenderError, match="leaves the repository"):
+        render_tree(repo, ".")

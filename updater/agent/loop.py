@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -22,9 +23,9 @@ from updater.agent.diff import ObjectDiff, object_diff
 from updater.agent.health import Health, app_health, object_health
 from updater.agent.inventory import Inventory, from_configmap, from_objects, inventory_name, to_configmap
 from updater.agent.leader import LeaderElector
-from updater.agent.objects import APP_LABEL, Obj, ObjectKey, group_of, is_crd, key_of, mark
+from updater.agent.objects import APP_LABEL, Obj, ObjectKey, key_of
 from updater.agent.plan import SyncPlan, make_plan
-from updater.agent.render import RenderError, render_tree
+from updater.agent.desired import DesiredCache
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
@@ -63,7 +64,10 @@ class Agent:
                              token=env.get(app.token_env) if app.token_env else None)
             for app in settings.apps
         }
-        self._desired: dict[str, tuple[str, list[Obj], list[ObjectKey], tuple[str, ...]]] = {}
+        self._desired = {app.name: DesiredCache(app=app.name, path=app.path, resolve=client.resource,
+                                                default_namespace=app.namespace or client.config.namespace)
+                         for app in settings.apps}
+        self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
         self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}
         self._reported: dict[str, tuple[str, str, str]] = {}
         self.errors: dict[str, UpdaterError] = {}  # why an app's last pass stopped before applying
@@ -71,24 +75,32 @@ class Agent:
 
     # --- one app ---------------------------------------------------------------------------
     def observe(self, app: AppSettings) -> Observed:
+        """Desired and live state. The branch tip, the inventory and the lists of the kinds the app
+        used last time are asked for at once; only kinds new in this commit are listed after."""
         source = self.sources[app.name]
-        tree = source.checkout(source.tip())
-        commit = source.checked_out or ""
-        cached = self._desired.get(app.name)
-        if cached is None or cached[0] != commit:  # render, scope and mark once per commit
-            rendered = render_tree(tree, app.path)  # nothing is kept from a failed render
-            desired = [mark(obj, app=app.name) for obj in self._scoped(app, rendered.objects)]
-            cached = (commit, desired, [key_of(obj) for obj in desired], rendered.notes)
-            self._desired[app.name] = cached
-        _, desired, keys, notes = cached
-        previous = from_configmap(app.name, self.client.get(CONFIGMAP, inventory_name(app.name),
-                                                            namespace=self.settings.namespace))
-        live = self._list_live(app, desired, previous)
-        plan = make_plan(desired, live, previous, app=app.name, prune=app.prune,
+        started = time.monotonic()
+        tip = self._pool.submit(source.tip)
+        stored = self._pool.submit(self.client.get, CONFIGMAP, inventory_name(app.name),
+                                   namespace=self.settings.namespace)
+        before = self._desired[app.name].current
+        lists = self._list_kinds(app, before.kinds() if before else {}, {})
+        desired = self._desired[app.name].prepare(tip.result(), source.checkout(tip.result()))
+        prepared = time.monotonic()
+        previous = from_configmap(app.name, stored.result())
+        kinds = desired.kinds()
+        for version, key in previous.entries if previous else ():
+            kinds.setdefault((key.group, key.kind), version)
+        lists = self._list_kinds(app, kinds, lists)
+        live = {key_of(item): item for kind in kinds for item in (lists[kind].result() if kind in lists else [])}
+        listed = time.monotonic()
+        plan = make_plan(list(desired.objects), live, previous, app=app.name, prune=app.prune,
                          allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
                          clean=self._clean.get(app.name, ()))
         self._clean[app.name] = plan.clean
-        return Observed(commit, desired, keys, live, previous, plan, (*notes, *plan.notes))
+        log.debug("app %s: observed in %.3fs (tip and render %.3f, list %.3f, plan %.3f)", app.name,
+                  time.monotonic() - started, prepared - started, listed - prepared, time.monotonic() - listed)
+        return Observed(desired.commit, list(desired.objects), list(desired.keys), live, previous, plan,
+                        (*desired.notes, *plan.notes))
 
     def sync_app(self, app: AppSettings) -> AppStatus:
         started = time.monotonic()
@@ -189,41 +201,18 @@ class Agent:
             elector.release()
 
     # --- helpers ---------------------------------------------------------------------------
-    def _scoped(self, app: AppSettings, objects: tuple[Obj, ...]) -> list[Obj]:
-        """Namespaced objects get the app's namespace when they name none; cluster-scoped lose it."""
-        crd_scopes = {(obj["spec"]["group"], obj["spec"]["names"]["kind"]): obj["spec"].get("scope") == "Namespaced"
-                      for obj in objects if is_crd(key_of(obj)) and isinstance(obj.get("spec"), dict)}
-        default = app.namespace or self.client.config.namespace
-        scoped = []
-        for obj in objects:
-            resource = self.client.resource(obj["apiVersion"], obj["kind"])
-            namespaced = resource.namespaced if resource else crd_scopes.get((group_of(obj["apiVersion"]), obj["kind"]))
-            if namespaced is None:
-                raise RenderError(f"{key_of(obj)}: the API has no {obj['kind']} in {obj['apiVersion']} and no "
-                                  "CustomResourceDefinition in the render declares it")
-            meta = dict(obj["metadata"])
-            if namespaced:
-                meta.setdefault("namespace", default)
-            else:
-                meta.pop("namespace", None)
-            scoped.append({**obj, "metadata": meta})
-        return scoped
-
-    def _list_live(self, app: AppSettings, desired: list[Obj], previous: Inventory | None) -> dict[ObjectKey, Obj]:
-        """The app's live objects: one list call per kind (label-selected), never one GET per object."""
-        kinds: dict[tuple[str, str], str] = {}
-        for obj in desired:
-            kinds.setdefault((group_of(obj["apiVersion"]), obj["kind"]), obj["apiVersion"])
-        for version, key in previous.entries if previous else ():
-            kinds.setdefault((key.group, key.kind), version)
-        live: dict[ObjectKey, Obj] = {}
-        for (_, kind), version in sorted(kinds.items()):
-            resource = self.client.resource(version, kind)
-            if resource is None:
-                continue  # a CRD not installed yet: nothing of that kind can exist
-            for item in self.client.list(resource, label_selector=f"{APP_LABEL}={app.name}"):
-                live[key_of(item)] = item
-        return live
+    def _list_kinds(self, app: AppSettings, kinds: Mapping[tuple[str, str], str],
+                    started: dict[tuple[str, str], Future[list[Obj]]]) -> dict[tuple[str, str], Future[list[Obj]]]:
+        """Start one label-selected list per kind not listed yet (never one GET per object)."""
+        lists = dict(started)
+        for (group, kind), version in kinds.items():
+            if (group, kind) in lists:
+                continue
+            resource = self.client.resource(version, kind)  # here, not in a worker: discovery is not shared
+            if resource is not None:  # None: a CRD not installed yet, so nothing of that kind exists
+                lists[(group, kind)] = self._pool.submit(self.client.list, resource,
+                                                         label_selector=f"{APP_LABEL}={app.name}")
+        return lists
 
     def _report(self, app: AppSettings, status: AppStatus,
                 entries: tuple[tuple[str, ObjectKey], ...] | None, previous: Inventory | None = None) -> AppStatus:
