@@ -315,3 +315,17 @@ def test_crds_can_be_held_back_until_established(tmp_path: Path) -> None:
         crd["metadata"]["labels"] = {"a": "b"}
         requests.put(crds + "/widgets.acme.io", json=crd).raise_for_status()
         assert requests.get(widgets).status_code == 200
+
+
+def test_set_status_gives_a_custom_resource_a_ready_condition(kube_api: KubeApiServer) -> None:
+    crds = kube_api.url + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    requests.post(crds, json=widget_crd(status=True)).raise_for_status()
+    kube_api.put({"apiVersion": "acme.io/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "default"},
+                  "spec": {"size": 1}})
+    ready = {"conditions": [{"type": "Ready", "status": "True", "reason": "Done"}]}
+    written = kube_api.set_status("acme.io/v1", "Widget", "w", "default", ready, manager="widget-operator")
+    assert written["status"] == ready and written["spec"] == {"size": 1}
+    entry = next(e for e in written["metadata"]["managedFields"] if e["manager"] == "widget-operator")
+    assert entry["subresource"] == "status"
+    served = requests.get(kube_api.url + "/apis/acme.io/v1/namespaces/default/widgets/w").json()
+    assert served["status"] == ready

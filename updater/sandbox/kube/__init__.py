@@ -8,15 +8,17 @@ the pytest plugin (`pytest_plugin`: fixtures `kube_api`, `kubeconfig`, `kubectl`
 Emulated:
 - discovery (legacy and aggregated `apidiscovery.k8s.io/v2`) and enough OpenAPI v3 for kubectl;
 - CRUD for the built-in kinds in `discovery.BUILTIN` and for kinds added by CustomResourceDefinitions
-  (which become `Established` at once and leave discovery when deleted, taking their objects along);
+  (which become `Established` at once, or when a test releases them, and leave discovery when
+  deleted, taking their objects along);
 - list with label selectors (equality and set-based), field selectors, `limit`/`continue`, Tables;
 - a global `resourceVersion`, 409 Conflict on a stale one, uid/creationTimestamp/generation,
   no-op writes that do not bump the resourceVersion, `Status` error bodies;
 - server-side apply with per-manager `managedFields`, conflicts unless forced, removal of fields
   an applier dropped and owned alone, `dryRun=All`; merge, strategic-merge and JSON patches;
 - a few server defaults and validations (see `validation`), including immutable fields;
-- the `status` subresource, workload rollout status written by a stand-in controller whose outcome
-  tests can steer (`controller`), `scale` reads, finalizers, namespace and owner-reference deletion;
+- the `status` subresource (tests write any status with `KubeApiServer.set_status`), workload
+  rollout status written by a stand-in controller whose outcome tests can steer (`controller`),
+  `scale`, finalizers, namespace and owner-reference deletion;
 - watches (replayed from a bounded event log), optional bearer-token auth, a request log.
 
 Deliberately not emulated: admission (webhooks, quotas, RBAC enforcement — every authenticated
