@@ -154,3 +154,17 @@ def test_the_forges_own_token_variable_wins_when_both_are_set(repo, provider):
     config = settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", env={own: repo.token, other: "other-token-99"})
     assert config.credentials.token == repo.token and config.forge.token_env == own
     assert bump_pr(config).outcome == "created"
+
+
+def test_reviewers_and_draft_and_refused_decorations_are_warnings(repo, provider):
+    result = bump_pr(settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--draft",
+                              "--reviewer", "alice", "--assignee", "bob"))
+    pull = repo.pull(REPO, result.pr_number)
+    assert result.outcome == "created" and pull.draft and pull.state == "open"
+    if provider == "github":
+        assert pull.requested_reviewers == ["alice"]
+        # the local forge has no assignees endpoint: the forge's 404 becomes a warning, not a failure
+        assert [w for w in result.warnings if "assign" in w and "404" in w]
+    else:
+        # the local forge has no /users endpoint to turn names into GitLab ids: two warnings
+        assert len([w for w in result.warnings if "look up user" in w]) == 2
