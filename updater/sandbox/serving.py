@@ -90,6 +90,9 @@ def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
         if service == "git":
             status = _git(forge, handler, path, payload)
             record(status)
+            if status == 200 and handler.command == "POST" and git_service(path, "") == "receive-pack":
+                merging.observe_refs(forge.store)  # the push may have moved a head or base...
+                forge.settle()  # ...and completed an auto-merge
             return
         response = _api(forge, handler, service, payload)
         record(response.status, response.operation, response.body)
@@ -157,12 +160,8 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
         _send(handler, Response(403, b"Permission to push denied: the token is read-only\n",
                                 {"Content-Type": "text/plain"}))
         return 403
-    status = forge.backend.serve(handler, path, urlsplit(handler.path).query,
-                                  user=forge.store.login(credentials[1]), body=payload)
-    if gitsvc == "receive-pack" and handler.command == "POST":
-        merging.observe_refs(forge.store)
-        forge.settle()  # a push may complete an auto-merge (or move a base under one)
-    return status
+    return forge.backend.serve(handler, path, urlsplit(handler.path).query,
+                               user=forge.store.login(credentials[1]), body=payload)
 
 
 def _api(forge: Forge, handler: BaseHTTPRequestHandler, service: str, payload: bytes) -> Response:
