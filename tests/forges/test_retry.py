@@ -1,0 +1,86 @@
+"""The provider retry policy and the forges' rate-limit hints (pure: literal headers and errors)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from updater.errors import BadInput, RemoteError, TransientRemoteError
+from updater.forges import github, gitlab
+from updater.forges.base import RateLimited
+from updater.forges.retry import ProviderSettings, poll, retry_provider
+
+FAST = ProviderSettings(attempts=3, base_wait=0.0, max_wait=0.2)
+
+
+def test_github_hint_prefers_retry_after():
+    assert github._retry_after({"retry-after": "7", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"}) == 7.0
+
+
+def test_github_hint_from_reset_time_when_exhausted():
+    wait = github._retry_after({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 30)})
+    assert wait is not None and 28 <= wait <= 30
+
+
+def test_github_no_hint_when_not_exhausted():
+    assert github._retry_after({"x-ratelimit-remaining": "10", "x-ratelimit-reset": "99999999999"}) is None
+
+
+def test_gitlab_hint_from_ratelimit_reset():
+    wait = gitlab._retry_after({"ratelimit-reset": str(int(time.time()) + 10)})
+    assert wait is not None and 8 <= wait <= 10
+    assert gitlab._retry_after({"retry-after": "3"}) == 3.0
+
+
+def test_transient_errors_retry_then_succeed():
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise TransientRemoteError("502")
+        return "ok"
+
+    assert retry_provider(FAST, "GitHub API: read", flaky) == "ok" and len(calls) == 3
+
+
+def test_exhausted_retries_become_a_permanent_remote_error():
+    def always() -> None:
+        raise TransientRemoteError("server error 503")
+
+    with pytest.raises(RemoteError, match="read still failing after 3 attempts: server error 503") as err:
+        retry_provider(FAST, "read", always)
+    assert not err.value.transient
+
+
+def test_permanent_errors_are_not_retried():
+    calls = []
+
+    def bad() -> None:
+        calls.append(1)
+        raise BadInput("404")
+
+    with pytest.raises(BadInput):
+        retry_provider(FAST, "read", bad)
+    assert calls == [1]
+
+
+def test_the_forges_hint_is_waited_but_capped():
+    calls = []
+
+    def limited() -> str:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RateLimited("secondary limit", retry_after=60)  # capped at max_wait (0.2 s)
+        return "ok"
+
+    assert retry_provider(FAST, "read", limited) == "ok"
+    assert 0.15 <= calls[1] - calls[0] < 2
+
+
+def test_poll_stops_at_its_bound():
+    reads = []
+    assert poll(ProviderSettings(poll_attempts=4, poll_wait=0.01), lambda: reads.append(1)) is None
+    assert len(reads) == 4
+    assert poll(ProviderSettings(poll_attempts=4, poll_wait=0.01), lambda: "clean") == "clean"
