@@ -21,7 +21,7 @@ def _line(kind: str, obj: dict[str, Any]) -> bytes:
     return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
 
 
-def _gone(rv: int) -> bytes:
+def _gone(rv: str) -> bytes:
     return _line("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                            "message": f"too old resource version: {rv}", "reason": "Expired", "code": 410})
 
@@ -36,20 +36,23 @@ def watch_stream(store: Store, rt: ResourceType, namespace: str, match: Callable
                  timeout: float, stopping: threading.Event | None, *, initial_events: bool = False
                  ) -> Iterator[bytes]:
     deadline = time.monotonic() + timeout
+    if since not in ("", "0") and not since.isdigit():
+        yield _gone(since)
+        return
     with store.lock:
         if since in ("", "0") or initial_events:
             items, current = store.list(rt, namespace or None, match, copy=False)
             initial = [_line("ADDED", obj) for obj in items]
             if initial_events:
                 initial.append(_initial_events_end(rt, current))
-            last = int(current)
+            last, expired = int(current), False
         else:
             initial, last = [], int(since)
-            if store.events and store.events[0].resource_version > last + 1:
-                initial = [_gone(last)]
-    yield from initial
-    if initial and initial[0].startswith(b'{"type": "ERROR"'):
+            expired = bool(store.events) and store.events[0].resource_version > last + 1
+    if expired:
+        yield _gone(since)
         return
+    yield from initial
     while time.monotonic() < deadline and not (stopping and stopping.is_set()):
         with store.lock:
             fresh = []
