@@ -82,6 +82,24 @@ def test_sparse_falls_back_when_the_server_has_no_filter_support(bare: Path, tmp
         assert (ws.root / "apps/web/deploy.yaml").exists() and not (ws.root / "apps/api").exists()
 
 
+def test_sparse_falls_back_when_the_server_filters_but_refuses_lazy_fetches(
+        bare: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # protocol v0 without uploadpack.allowAnySHA1InWant: the filtered clone works, fetching the blobs
+    # for the checkout is refused ("Server does not allow request for unadvertised object")
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    config = tmp_path / "gitconfig"
+    config.write_text("[protocol]\n\tversion = 0\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    with caplog.at_level("INFO", logger="updater.git.workspace"), \
+            Workspace.clone(bare.as_uri(), credentials=NONE, sparse=["apps/web/**"], parent=tmp_path) as ws:
+        assert "partial clone failed" in caplog.text and "promisor remote" in caplog.text  # it really failed first
+        assert ws.strategy == "shallow+sparse" and ws.sparse
+        assert (ws.root / "apps/web/deploy.yaml").exists() and not (ws.root / "apps/api").exists()
+        bump(ws, "apps/web/deploy.yaml", "image: ghcr.io/acme/web:2.1.0\n")
+        ws.push()
+    assert read_blob(bare, "main", "apps/web/deploy.yaml") == "image: ghcr.io/acme/web:2.1.0"
+
+
 def test_sparse_patterns_are_anchored_non_cone_patterns() -> None:
     assert sparse_patterns(["apps/**", "./x/*.yaml", "/y", " "]) == ["/apps/**", "/x/*.yaml", "/y"]
 

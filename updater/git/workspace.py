@@ -112,20 +112,37 @@ class Workspace:
         self.close()
 
     def _clone(self, patterns: list[str], *, shallow: bool) -> None:
-        args = ["clone", "--quiet", "--no-tags", "--single-branch", "--branch", self.branch]
         self.shallow = shallow
-        if shallow:
-            args += ["--depth", "1"]
-        if patterns:
-            args += ["--filter=blob:none", "--no-checkout"]
-        err = self._git(*args, "--", self.url, str(self.root), cwd=self._tmp, action="clone of")[2]
         if not patterns:
+            self._git(*self._clone_args(shallow), "--", self.url, str(self.root), cwd=self._tmp, action="clone of")
             self.strategy = "shallow" if shallow else "full"
             return
-        filtered = "filtering not recognized" not in err
-        self.strategy = "partial+sparse" if filtered else "shallow+sparse"
+        try:
+            err = self._git(*self._clone_args(shallow), "--filter=blob:none", "--no-checkout", "--",
+                            self.url, str(self.root), cwd=self._tmp, action="clone of")[2]
+            filtered = "filtering not recognized" not in err
+            self._sparse_checkout(patterns)
+        except RemoteError as error:
+            if type(error) is not RemoteError:  # transient: the retry policy's call, not ours
+                raise
+            # A server can accept the filter yet refuse the lazy fetch of the blobs (protocol v0
+            # without uploadpack.allowAnySHA1InWant): clone everything, check out only the patterns.
+            log.info("partial clone failed (%s): cloning all files, checking out only --path", error)
+            shutil.rmtree(self.root, ignore_errors=True)
+            self._git(*self._clone_args(shallow), "--no-checkout", "--", self.url, str(self.root), cwd=self._tmp,
+                      action="clone of")
+            self._sparse_checkout(patterns)
+            self.strategy = "shallow+sparse"
+            return
         if not filtered:
-            log.info("the server does not support partial clone: cloned all files, checking out only --path")
+            log.info("the server ignored the partial-clone filter: cloned all files, checked out only --path")
+        self.strategy = "partial+sparse" if filtered else "shallow+sparse"
+
+    def _clone_args(self, shallow: bool) -> list[str]:
+        return ["clone", "--quiet", "--no-tags", "--single-branch", "--branch", self.branch,
+                *(["--depth", "1"] if shallow else [])]
+
+    def _sparse_checkout(self, patterns: list[str]) -> None:
         self._git("sparse-checkout", "set", "--no-cone", *patterns, action="sparse checkout of")
         self._git("checkout", "--quiet", self.branch, action="checkout of")
         self.sparse = True
