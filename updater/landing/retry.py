@@ -45,7 +45,7 @@ class RetryPolicy:
     attempts: int = 20  # a race means another pipeline landed (progress); 32 racers needed up to 10 tries
     # on an overloaded 2-core box, so the count is a guard against a loop and `timeout` the real bound
     timeout: float = 300.0  # a CI step should fail within minutes, not hang on a dead remote
-    wait_base: float = 0.25  # first retry waits up to 0.25 s: a race is usually over by then
+    wait_base: float = 0.25  # smallest step; the step is at least the failed attempt's duration
     wait_max: float = 15.0  # no single wait longer than this, however many attempts
 
     def __post_init__(self) -> None:
