@@ -89,3 +89,20 @@ def test_files_named_by_path_fields_are_copied_for_the_build(tree: Path, caplog:
     })
     validate_plan(tree, plan_bump(tree, [API]))
     assert "fails without the edit" not in caplog.text  # the build in the copy found the file
+
+
+def test_trees_with_distinct_objects_are_built_in_one_process(tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="updater")
+    write(tree, {f"apps/api/overlays/{env}/kustomization.yaml": f"resources:\n- ../../base\nnamePrefix: {env}-\n"
+                 for env in ("dev", "prod")})
+    validate_plan(tree, plan_bump(tree, [API]))
+    assert "the 2 trees build together" in caplog.text
+
+
+def test_a_break_hidden_among_colliding_trees_is_still_found(tree: Path) -> None:
+    write(tree, {
+        "apps/api/overlays/dev/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: dev-\n",
+        "apps/api/overlays/prod/kustomization.yaml": GUARDED_OVERLAY,
+    })
+    with pytest.raises(ValidationFailed, match=r"build of apps/api/overlays/prod: testing value"):
+        validate_plan(tree, plan_bump(tree, [API]))

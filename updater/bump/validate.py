@@ -43,6 +43,9 @@ def validate_plan(root: Path, plan: BumpPlan) -> None:
         copy = Path(temp) / "tree"
         _copy_inputs(root, copy, graph, affected)
         _write(copy, plan.new_contents)
+        if _builds_together(Path(temp), [copy / k for k in tops]):
+            log.debug("validated: the %d trees build together after the edit", len(tops))
+            return
         failures = _build_all([(k, copy / k) for k in tops])
         if not failures:
             return
@@ -125,6 +128,23 @@ def _closure(graph: Graph, directory: str, seen: set[str] | None = None) -> set[
 
 def _affected(graph: Graph, touched: set[str]) -> list[str]:
     return sorted(k for k in graph if touched & _closure(graph, k))
+
+
+def _builds_together(temp: Path, directories: list[Path]) -> bool:
+    """Whether one `kustomize build` of a kustomization listing every tree succeeds: one process
+    instead of one per tree. False also when two trees render an object with the same name, which
+    kustomize refuses in one build; the caller then builds the trees one by one."""
+    if len(directories) < 2:
+        return False
+    batch = temp / "all-trees"
+    batch.mkdir()
+    listed = "".join(f"- {os.path.relpath(d, batch)}\n" for d in directories)
+    (batch / "kustomization.yaml").write_text(f"resources:\n{listed}")
+    try:
+        kustomize.build(batch)
+    except kustomize.RenderFailed:
+        return False
+    return True
 
 
 def _build_all(jobs: list[tuple[str, Path]]) -> list[tuple[str, str]]:
