@@ -9,13 +9,15 @@ prune of that round. An immutable-field rejection is reported as such; when the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from updater.agent.client import KubeClient, KubeError, KubeInvalid, Resource
-from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, annotations, is_crd
+from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, is_crd
 from updater.agent.plan import Step
 
 log = logging.getLogger("updater.agent")
@@ -37,26 +39,29 @@ class ChangeSet:
 
 
 def apply_steps(client: KubeClient, steps: Sequence[Step], resolve: Resolver, *, self_heal: bool,
-                crd_timeout: float = 30.0) -> ChangeSet:
+                crd_timeout: float = 30.0, pool: Executor | None = None) -> ChangeSet:
+    """Apply `steps` (in apply order). Objects of the same kind rank go out concurrently on `pool`;
+    ranks, and the Namespace/CRD phase before the rest, stay strictly in order."""
     first = [s for s in steps if s.key.kind == "Namespace" and s.key.group == "" or is_crd(s.key)]
     rest = [s for s in steps if s not in first]
     applied: list[tuple[ObjectKey, str]] = []
-    unhealed: list[ObjectKey] = []
+    unhealed = [s.key for s in steps if s.reason == "drifted" and not self_heal]
     failed: list[tuple[ObjectKey, str]] = []
     results: dict[ObjectKey, Obj] = {}
     for phase in (first, rest):
-        for step in phase:
-            if step.reason == "drifted" and not self_heal:
-                unhealed.append(step.key)
-                continue
-            try:
-                results[step.key], action = _apply_one(client, step, resolve)
-            except KubeError as err:
-                failed.append((step.key, str(err)))
-                log.warning("apply %s failed: %s", step.key, err)
-                continue
-            applied.append((step.key, action))
-            log.info("%s %s (%s)", step.key, action, step.reason)
+        for wave in _waves([s for s in phase if s.reason != "drifted" or self_heal]):
+            for step in wave:
+                resolve(step.obj["apiVersion"], step.obj["kind"])  # fill discovery here, not in the workers
+            attempt = functools.partial(_attempt, client, resolve=resolve)
+            outcomes = pool.map(attempt, wave) if pool is not None and len(wave) > 1 else map(attempt, wave)
+            for step, (obj, action, error) in zip(wave, outcomes, strict=True):
+                if obj is None:
+                    failed.append((step.key, error))
+                    log.warning("apply %s failed: %s", step.key, error)
+                else:
+                    results[step.key] = obj
+                    applied.append((step.key, action))
+                    log.info("%s %s (%s)", step.key, action, step.reason)
         if phase is first:
             for key, obj in list(results.items()):
                 if is_crd(key):
@@ -66,6 +71,26 @@ def apply_steps(client: KubeClient, steps: Sequence[Step], resolve: Resolver, *,
                         failed.append((key, str(err)))
             client.forget_discovery()
     return ChangeSet(tuple(applied), tuple(unhealed), tuple(failed), (), results)
+
+
+def _waves(steps: Sequence[Step]) -> list[list[Step]]:
+    """Runs of consecutive steps with the same kind rank (steps come sorted by it)."""
+    waves: list[list[Step]] = []
+    for step in steps:
+        if waves and apply_rank(waves[-1][0].key)[0] == apply_rank(step.key)[0]:
+            waves[-1].append(step)
+        else:
+            waves.append([step])
+    return waves
+
+
+def _attempt(client: KubeClient, step: Step, *, resolve: Resolver) -> tuple[Obj | None, str, str]:
+    """(result, action, "") or (None, "", the error message): failures are data, not exceptions."""
+    try:
+        obj, action = _apply_one(client, step, resolve)
+    except KubeError as err:
+        return None, "", str(err)
+    return obj, action, ""
 
 
 def _apply_one(client: KubeClient, step: Step, resolve: Resolver) -> tuple[Obj, str]:

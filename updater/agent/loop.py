@@ -113,7 +113,8 @@ class Agent:
                                Health.DEGRADED.value, errors=(str(err),), duration=time.monotonic() - started)
             log.error("app %s: sync stopped, nothing applied or pruned: %s", app.name, err)
             return self._report(app, status, None)
-        changes = applier.apply_steps(self.client, seen.plan.steps, self.client.resource, self_heal=app.self_heal)
+        changes = applier.apply_steps(self.client, seen.plan.steps, self.client.resource, self_heal=app.self_heal,
+                                      pool=self._pool)
         pruned: list[ObjectKey] = []
         failed = list(changes.failed)
         if seen.plan.prune.delete and not failed:
