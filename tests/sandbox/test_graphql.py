@@ -96,3 +96,22 @@ def test_literal_arguments_with_escapes_and_unicode(forge: Forge, tmp_path: Path
     assert answer["data"] == {"r": {"nameWithOwner": "acme/gitops"}, "x": {"name": "gitops"}}
     missing = _gql(forge, 'query { repository(owner: "äcme", name: "gitops") { name } }')
     assert "'äcme/gitops'" in missing["errors"][0]["message"]
+
+
+def test_every_field_the_forge_resolves_is_in_the_vendored_schema(forge: Forge, tmp_path: Path) -> None:
+    import re
+
+    from updater.sandbox import graphql, schemas
+    from updater.sandbox.web import Request
+
+    fields: dict[str, set[str]] = {}
+    for kind, body in re.findall(r"^type (\w+)[^{]*\{(.*?)^\}", schemas.graphql_sdl(), re.S | re.M):
+        fields[kind] = set(re.findall(r"^  (\w+)", body, re.M))
+    _setup(forge, tmp_path)
+    req = Request("POST", "/", {}, {}, b"", forge.url, "/api/graphql", forge.token)
+    repo = forge.repo("acme/gitops")
+    pull = graphql._pull(forge.store, req, repo, repo.pulls[1])
+    resolved = {"Query": graphql._query_root(forge.store, req), "Repository": graphql._repository(forge.store, req, repo),
+                "PullRequest": pull, "User": graphql._actor(req, "x"), "Mutation": graphql._mutations(forge.store, req)}
+    for kind, obj in resolved.items():
+        assert set(obj) - {"__typename"} <= fields[kind], (kind, set(obj) - fields[kind])

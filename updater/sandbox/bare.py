@@ -114,9 +114,6 @@ class BareRepo:
         """The default branch, read from HEAD directly (asked for in every repository answer)."""
         return (self.path / "HEAD").read_text().strip().removeprefix("ref: refs/heads/")
 
-    def set_head_branch(self, branch: str) -> None:
-        self.git("symbolic-ref", "HEAD", f"refs/heads/{branch}")
-
     def update_ref(self, ref: str, new: str, old: str | None) -> None:
         """Move `ref` to `new` if it still points at `old` (None: any value; ZERO: must not exist)."""
         args = ["update-ref", "-m", "sandbox", ref, new] + ([old] if old is not None else [])

@@ -11,7 +11,6 @@ APIs move refs with `update-ref` and so bypass the hook, exactly like the real s
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from updater.sandbox.state import Repo
 
@@ -79,7 +78,3 @@ def write_config(repo: Repo) -> None:
         tmp = target.with_name(name + ".tmp")
         tmp.write_text(text)
         tmp.replace(target)
-
-
-def hook_path(repo_path: Path) -> Path:
-    return repo_path / "hooks" / "pre-receive"

@@ -41,7 +41,8 @@ def operations(service: str) -> dict[str, dict[str, Any]]:
 
 
 def graphql_sdl() -> str:
-    return spec("github")["x-github-graphql-subset"]["sdl"]
+    """GitHub's GraphQL schema, cut to the types the forge resolves."""
+    return str(spec("github")["x-github-graphql-subset"]["sdl"])
 
 
 def _resolve(service: str, node: dict[str, Any]) -> dict[str, Any]:
