@@ -1,17 +1,16 @@
 """Refusing an edit that breaks a Kustomize tree: build the trees it touches, after the edit.
 
-A tree is affected when its kustomization (or one it includes, transitively) names an edited file,
-or is itself edited. The after-state is built in a temporary copy of the smallest directory holding
-those trees and everything they name; the tree itself is never written. Only when a build fails do
-we build the original too: a tree that did not build before the edit is not the edit's fault (a
-warning), one that did is a `ValidationFailed`.
+The trees are the outermost kustomizations that read an edited file (see `kustomize_trees`). The
+after-state is built in a temporary copy of just what they read; the tree itself is never written.
+All trees are first built together in one kustomize process; if that fails, each is built alone, and
+a tree that fails is built once more from the same copy without the edit: failing there too means it
+was broken before (a warning), building there means the edit breaks it (`ValidationFailed`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +18,8 @@ from pathlib import Path
 
 from updater import kustomize
 from updater.bump.model import BumpPlan
-from updater.bump.tree import manifest_files
+from updater.bump.kustomize_trees import KustomizeTrees
 from updater.errors import ValidationFailed
-from updater.manifests.kustomization import local_references
-from updater.manifests.locate import KUSTOMIZATION_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +29,14 @@ def validate_plan(root: Path, plan: BumpPlan) -> None:
     if not plan.files:
         return
     root = root.resolve()
-    graph = _kustomize_graph(root)
-    affected = _affected(graph, set(plan.files))
-    # Build only the outermost trees: an overlay's build includes its bases'.
-    tops = [k for k in affected if not any(k in _closure(graph, other) for other in affected if other != k)]
+    trees = KustomizeTrees(root)
+    tops = trees.outermost(trees.including(plan.files))
     if not tops:
         return
     log.info("validating: building %d Kustomize tree(s) the edit touches", len(tops))
     with tempfile.TemporaryDirectory(prefix="updater-validate-") as temp:
         copy = Path(temp) / "tree"
-        _copy_inputs(root, copy, graph, affected)
+        _copy_inputs(root, copy, {p for top in tops for p in (top, *trees.closure(top))})
         _write(copy, plan.new_contents)
         if _builds_together(Path(temp), [copy / k for k in tops]):
             log.debug("validated: the %d trees build together after the edit", len(tops))
@@ -64,11 +59,11 @@ def validate_plan(root: Path, plan: BumpPlan) -> None:
         )
 
 
-def _copy_inputs(root: Path, copy: Path, graph: Graph, kustomizations: list[str]) -> None:
-    """Copy what the kustomizations read, at the same relative paths: every regular file directly in
-    their directories and in the directories they name, and every file they name. Symlinks are not
-    followed (nothing outside the tree is read)."""
-    for path in sorted({p for k in kustomizations for p in (k, *_closure(graph, k))}):
+def _copy_inputs(root: Path, copy: Path, paths: set[str]) -> None:
+    """Copy what the trees read, at the same relative paths: every regular file directly in their
+    kustomizations' directories and in the directories they name, and every file they name.
+    Symlinks are not followed (nothing outside the tree is read)."""
+    for path in sorted(paths):
         source = root / path
         if source.is_symlink():
             continue
@@ -88,46 +83,6 @@ def _write(copy: Path, contents: dict[str, bytes]) -> None:
         target = copy / rel
         if target.parent.is_dir():
             target.write_bytes(data)
-
-
-# kustomization dir (posix, relative to root; "" for root) -> the paths it names, relative to root
-Graph = dict[str, list[str]]
-
-
-def _kustomize_graph(root: Path) -> Graph:
-    graph: Graph = {}
-    for rel, full in manifest_files(root, []):
-        if posixpath.basename(rel) not in KUSTOMIZATION_NAMES:
-            continue
-        directory = posixpath.dirname(rel)
-        if directory in graph:  # kustomize itself refuses two kustomization files in one dir
-            continue
-        with open(full, "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
-        graph[directory] = [rel]
-        for ref in local_references(text):
-            joined = posixpath.normpath(posixpath.join(directory, ref))
-            if joined != ".." and not joined.startswith("../"):
-                graph[directory].append("" if joined == "." else joined)
-    return graph
-
-
-def _closure(graph: Graph, directory: str, seen: set[str] | None = None) -> set[str]:
-    """Every path the kustomization in `directory` reads, through included kustomizations."""
-    seen = set() if seen is None else seen
-    if directory in seen:
-        return set()
-    seen.add(directory)
-    paths: set[str] = set()
-    for path in graph.get(directory, []):
-        paths.add(path)
-        if path in graph and path != directory:
-            paths |= _closure(graph, path, seen)
-    return paths
-
-
-def _affected(graph: Graph, touched: set[str]) -> list[str]:
-    return sorted(k for k in graph if touched & _closure(graph, k))
 
 
 def _builds_together(temp: Path, directories: list[Path]) -> bool:
