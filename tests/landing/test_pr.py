@@ -21,7 +21,7 @@ from tests.landing.pr_support import (
     open_pulls,
     settings,
 )
-from updater.errors import AuthFailed, PolicyRefused, RemoteError
+from updater.errors import AuthFailed, BadInput, PolicyRefused, RemoteError
 from updater.landing.pr import bump_pr
 from updater.landing.pr_body import parse_marker
 from updater.sandbox import faults
@@ -168,3 +168,10 @@ def test_reviewers_and_draft_and_refused_decorations_are_warnings(repo, provider
     else:
         # the local forge has no /users endpoint to turn names into GitLab ids: two warnings
         assert len([w for w in result.warnings if "look up user" in w]) == 2
+
+
+def test_bad_template_fails_before_anything_is_cloned(repo, provider):
+    before = len(repo.requests)
+    with pytest.raises(BadInput, match=r"--title .*unknown field \{version\}"):
+        settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--title", "Bump to {version}")
+    assert len(repo.requests) == before

@@ -38,17 +38,17 @@ log = logging.getLogger("updater.landing")
 @dataclass(frozen=True)
 class PrSettings:
     url: str  # the repository URL without credentials
-    forge: ForgeTarget
-    credentials: Credentials
-    options: PrOptions
-    provider: ProviderSettings
+    forge: ForgeTarget  # which API, which project, which token variable (for messages)
+    credentials: Credentials  # for git and the API alike
+    options: PrOptions  # how the PR is landed (templates, labels, auto-merge, retries...)
+    provider: ProviderSettings  # API retry and polling bounds
     base: str | None  # --branch; None: the remote's default branch
-    branch_template: str | None
-    target: str | None
-    images: tuple[str, ...]
-    paths: tuple[str, ...]
-    source: str | None
-    pipeline: str | None
+    branch_template: str | None  # --pr-branch; None: updater/{base}/{target}
+    target: str | None  # --target; None: derived from --path or the image
+    images: tuple[str, ...]  # the --image references, validated
+    paths: tuple[str, ...]  # --path globs
+    source: str | None  # link to the commit that built the image (CI variables)
+    pipeline: str | None  # link to this pipeline (CI variables)
     json: bool
 
     @classmethod
@@ -64,6 +64,8 @@ class PrSettings:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
         retry = _retry_policy(args)
+        pr_body.check_templates(title_template=getattr(args, "title", None), body_template=getattr(args, "body", None),
+                                branch_template=getattr(args, "pr_branch", None))
         author = _identity(getattr(args, "author", None), "--author", env, "AUTHOR") or BOT
         committer = _identity(getattr(args, "committer", None), "--committer", env, "COMMITTER") or author
         source, pipeline = pr_body.source_links(env)

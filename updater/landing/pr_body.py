@@ -198,6 +198,15 @@ def render(template: str, values: Mapping[str, str], *, flag: str) -> str:
         raise BadInput(f"{flag} {template!r}: {err}") from err
 
 
+def check_templates(*, title_template: str | None, body_template: str | None, branch_template: str | None) -> None:
+    """Fail on an unknown {field} before anything is cloned or pushed (BadInput naming the flag)."""
+    sample = ProposalState("target", "main", (ProposedBump("example.com/app:1.0"),))
+    title(sample, title_template)
+    if body_template:
+        render(body_template, template_values(sample), flag="--body")
+    branch_name(branch_template, base="main", target="target", app="app")
+
+
 def title(state: ProposalState, template: str | None = None) -> str:
     values = template_values(state)
     if template:
