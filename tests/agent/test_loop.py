@@ -169,14 +169,14 @@ def running(agent: Agent, elector: LeaderElector | None = None):  # type: ignore
 
 def test_loop_heals_drift_within_one_interval(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
     agent_namespace(kube_api)
-    agent = make_agent(kubeconfig, gitops, tmp_path, self_heal=True, interval=0.5)
+    agent = make_agent(kubeconfig, gitops, tmp_path, self_heal=True, interval=1.0)
     with running(agent):
         wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 10)
         edited = kube_api.get("apps/v1", "Deployment", "api", "shop")
         edited["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/api:hacked"
         kube_api.put(edited, manager="kubectl-edit")
         healed_after = wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 5)
-    assert healed_after < 0.5 + 1.0  # one interval plus the sync itself
+    assert healed_after < 1.0 + 2.0  # one interval plus the pass itself (the benchmark's budget)
 
 
 def test_signed_webhook_syncs_at_once(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:

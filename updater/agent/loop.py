@@ -195,8 +195,8 @@ class Agent:
                     self.sync_app(app)
                     due[app.name] = time.monotonic() + app.interval
             wait = min(due.values()) - time.monotonic()
-            if elector is not None:
-                wait = min(wait, elector.lease_seconds / 3)
+            if elector is not None:  # renew well before the Lease runs out; a standby just retries
+                wait = min(wait, elector.lease_seconds / 3) if leading else elector.lease_seconds / 3
             self.wake.wait(max(0.05, wait))
         if elector is not None:
             elector.release()
