@@ -89,3 +89,14 @@ def test_config_file_with_two_apps(kube_api: KubeApiServer, kubeconfig: Path, gi
     assert image_of(kube_api) == "ghcr.io/acme/api:1.0.0"
     other = kube_api.get("v1", "ConfigMap", "other", "default")
     assert other is not None and other["metadata"]["labels"]["updater.dev/app"] == "misc"
+
+
+def test_an_object_the_api_rejects_makes_once_exit_7(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo,
+                                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent_namespace(kube_api)
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec:\n  clusterIP: %s\n  ports: [{port: 80}]\n"
+    gitops.commit({"clusters/prod/svc.yaml": svc % "10.0.0.10"}, "service")
+    assert main(args(gitops, kubeconfig, tmp_path, "--once")) == 0
+    gitops.commit({"clusters/prod/svc.yaml": svc % "10.0.0.11"}, "new ip")
+    assert main(args(gitops, kubeconfig, tmp_path, "--once")) == 7
+    assert "Service shop/api: an immutable field changed" in capsys.readouterr().err
