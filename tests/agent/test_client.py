@@ -78,3 +78,23 @@ def test_discovery_finds_kinds_added_by_a_crd_later(kube_api: KubeApiServer, kub
     tabs = client.resource("x.io/v1", "Tab")
     assert tabs is not None and tabs.plural == "tabs" and not tabs.namespaced
     assert tabs.path(None, "a") == "/apis/x.io/v1/tabs/a"
+
+
+def test_in_cluster_service_account(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("sa-token-0987654\n")
+    (tmp_path / "namespace").write_text("updater-system")
+    env = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    config = load_config(kubeconfig=None, context=None, env=env, service_account=tmp_path)
+    assert (config.server, config.token, config.namespace, config.verify) == (
+        "https://10.96.0.1:443", "sa-token-0987654", "updater-system", str(tmp_path / "ca.crt"))
+    assert mask("sa-token-0987654") == "***"
+    ipv6 = load_config(kubeconfig=None, context=None, env={**env, "KUBERNETES_SERVICE_HOST": "fd00::1"},
+                       service_account=tmp_path)
+    assert ipv6.server == "https://[fd00::1]:443"
+
+
+def test_a_kubeconfig_flag_wins_over_the_service_account(kubeconfig_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("sa-token-0987654")
+    config = load_config(kubeconfig=kubeconfig_file, context=None, env={"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
+                         service_account=tmp_path)
+    assert config.name == "dev"

@@ -86,12 +86,13 @@ class Resource:
         return f"{base}/{name}" if name else base
 
 
-def load_config(*, kubeconfig: Path | None, context: str | None, env: Mapping[str, str]) -> ClusterConfig:
+def load_config(*, kubeconfig: Path | None, context: str | None, env: Mapping[str, str],
+                service_account: Path = SERVICE_ACCOUNT_DIR) -> ClusterConfig:
     """In-cluster service account when running in a pod and no kubeconfig is given; else the kubeconfig
     (`--kubeconfig`, then $KUBECONFIG, then ~/.kube/config) and its current or named context."""
     if kubeconfig is None and context is None and env.get("KUBERNETES_SERVICE_HOST"):
-        if (SERVICE_ACCOUNT_DIR / "token").is_file():
-            return _in_cluster(env)
+        if (service_account / "token").is_file():
+            return _in_cluster(env, service_account)
     if kubeconfig is None:
         first = (env.get("KUBECONFIG") or "").split(os.pathsep)[0]
         kubeconfig = Path(first) if first else Path(env.get("HOME", "~")).expanduser() / ".kube" / "config"
@@ -103,14 +104,14 @@ def load_config(*, kubeconfig: Path | None, context: str | None, env: Mapping[st
     return _from_kubeconfig(config or {}, kubeconfig, context)
 
 
-def _in_cluster(env: Mapping[str, str]) -> ClusterConfig:
-    token = (SERVICE_ACCOUNT_DIR / "token").read_text().strip()
+def _in_cluster(env: Mapping[str, str], directory: Path) -> ClusterConfig:
+    token = (directory / "token").read_text().strip()
     register_secret(token)
     host, port = env["KUBERNETES_SERVICE_HOST"], env.get("KUBERNETES_SERVICE_PORT", "443")
     host = f"[{host}]" if ":" in host else host
-    namespace_file = SERVICE_ACCOUNT_DIR / "namespace"
+    namespace_file = directory / "namespace"
     namespace = namespace_file.read_text().strip() if namespace_file.is_file() else "default"
-    return ClusterConfig(f"https://{host}:{port}", token, str(SERVICE_ACCOUNT_DIR / "ca.crt"),
+    return ClusterConfig(f"https://{host}:{port}", token, str(directory / "ca.crt"),
                          namespace=namespace, name="in-cluster")
 
 

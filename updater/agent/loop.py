@@ -19,13 +19,13 @@ from typing import TextIO
 
 from updater.agent import apply as applier
 from updater.agent.client import KubeClient, KubeError, KubeNotFound, Resource
+from updater.agent.desired import DesiredCache
 from updater.agent.diff import ObjectDiff, object_diff
 from updater.agent.health import Health, app_health, object_health
 from updater.agent.inventory import Inventory, from_configmap, from_objects, inventory_name, to_configmap
 from updater.agent.leader import LeaderElector
 from updater.agent.objects import APP_LABEL, Obj, ObjectKey, key_of
 from updater.agent.plan import SyncPlan, make_plan
-from updater.agent.desired import DesiredCache
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
