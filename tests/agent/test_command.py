@@ -100,3 +100,15 @@ def test_an_object_the_api_rejects_makes_once_exit_7(kube_api: KubeApiServer, ku
     gitops.commit({"clusters/prod/svc.yaml": svc % "10.0.0.11"}, "new ip")
     assert main(args(gitops, kubeconfig, tmp_path, "--once")) == 7
     assert "Service shop/api: an immutable field changed" in capsys.readouterr().err
+
+
+def test_checkouts_go_to_the_user_cache_not_the_current_directory(kube_api: KubeApiServer, kubeconfig: Path,
+                                                                  gitops: GitOpsRepo, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    agent_namespace(kube_api)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path / "work")
+    argv = [a for a in args(gitops, kubeconfig, tmp_path, "--once") if a not in ("--cache-dir", str(tmp_path / "cache"))]
+    assert main(argv) == 0
+    assert (tmp_path / "xdg" / "updater" / "agent" / "shop").is_dir()
+    assert not (tmp_path / "work" / ".updater-agent-cache").exists()

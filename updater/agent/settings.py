@@ -53,7 +53,7 @@ class AgentSettings:
     listen: str | None = None  # host:port for /metrics, /healthz, /webhook (None: no server)
     once: bool = False
     dry_run: bool = False
-    cache_dir: Path = Path(".updater-agent-cache")
+    cache_dir: Path = Path(".updater-agent-cache")  # the command passes ~/.cache/updater/agent
     leader_elect: bool = False  # only needed when more than one replica may run
     identity: str = "updater-agent"
     lease_seconds: float = 15.0  # a dead leader is replaced after this long

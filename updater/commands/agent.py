@@ -68,7 +68,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="post commit statuses 'deployed to <cluster>: healthy' on this forge")
     report.add_argument("--status-api", metavar="URL", help="forge API base URL for commit statuses")
     report.add_argument("--status-token-env", metavar="VAR", help="variable holding the forge token")
-    report.add_argument("--cache-dir", metavar="DIR", help="where checkouts are kept (default: .updater-agent-cache)")
+    report.add_argument("--cache-dir", metavar="DIR",
+                        help="where checkouts are kept (default: $XDG_CACHE_HOME/updater/agent or ~/.cache/updater/agent)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
     if args.identity is None:
         flags["identity"] = socket.gethostname()
     config = load_config_file(Path(args.config)) if args.config else None
+    if args.cache_dir is None and "cache_dir" not in (config or {}):
+        # never the current directory: a checkout there would land inside whatever repo the user is in
+        cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        flags["cache_dir"] = str(Path(cache_home) / "updater" / "agent")
     settings = build_settings(flags, config=config, config_name=args.config or "")
     env = dict(os.environ)
     for app in settings.apps:
