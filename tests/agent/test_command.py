@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,14 @@ def test_checkouts_go_to_the_user_cache_not_the_current_directory(kube_api: Kube
     assert main(argv) == 0
     assert (tmp_path / "xdg" / "updater" / "agent" / "shop").is_dir()
     assert not (tmp_path / "work" / ".updater-agent-cache").exists()
+
+
+def test_json_logs_carry_the_pass_summary_as_fields(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo,
+                                                    tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent_namespace(kube_api)
+    assert main(["-v", *args(gitops, kubeconfig, tmp_path, "--once", "--log-format", "json")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    (summary,) = [entry for entry in lines if "sync" in entry]
+    assert summary["app"] == "shop" and summary["sync"] == "Synced" and summary["applied"] == 3
+    assert summary["level"] == "info" and summary["logger"] == "updater.agent" and len(summary["commit"]) == 40
+    assert all(TOKEN not in json.dumps(entry) for entry in lines)

@@ -217,7 +217,10 @@ class Agent:
 
     def _report(self, app: AppSettings, status: AppStatus,
                 entries: tuple[tuple[str, ObjectKey], ...] | None, previous: Inventory | None = None) -> AppStatus:
-        log.info("%s", status.summary())
+        log.info("%s", status.summary(), extra={"fields": {
+            "app": status.app, "commit": status.commit, "sync": status.sync, "health": status.health,
+            "applied": len(status.applied), "pruned": len(status.pruned), "drifted": len(status.drifted),
+            "errors": list(status.errors), "duration_s": round(status.duration, 3)}})
         self.metrics.record(status)
         try:
             if self._store(app, status, entries, previous):  # an Event per change, not per pass

@@ -61,6 +61,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--identity", metavar="ID", help="this replica's name in the Lease (default: hostname)")
 
     report = parser.add_argument_group("reporting")
+    report.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="json: one JSON object per log line, with app/commit/sync/health fields")
     report.add_argument("--listen", metavar="HOST:PORT", help="serve /metrics, /healthz and /webhook")
     report.add_argument("--webhook-secret-env", metavar="VAR",
                         help="variable holding the webhook secret (GitHub HMAC / GitLab token)")
@@ -89,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
     from updater.errors import BadInput
     from updater.secrets import register_secret
 
+    if args.log_format == "json":
+        from updater.agent.logs import use_json_logs
+
+        use_json_logs()
     flags = dict(vars(args))
     flags["once"] = args.once or args.dry_run
     if args.interval is not None:
