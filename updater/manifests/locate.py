@@ -208,8 +208,13 @@ def _unique(sites: list[Site]) -> list[Site]:
     """One site per value: a marker wins over a structural kind for the same scalar."""
     by_node: dict[int, Site] = {}
     for site in sites:
-        node = site.entry if isinstance(site, KustomizeSite) else site.mapping if isinstance(site, HelmSite) else site.scalar
-        if isinstance(site, (TagSite,)) or (isinstance(site, RefSite) and site.kind == "marker-image"):
+        if isinstance(site, KustomizeSite):
+            node: object = site.entry
+        elif isinstance(site, HelmSite):
+            node = site.mapping
+        else:
+            node = site.scalar
+        if site.kind.startswith("marker-"):
             by_node[id(node)] = site
         else:
             by_node.setdefault(id(node), site)
