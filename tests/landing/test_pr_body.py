@@ -27,7 +27,7 @@ WEB_2 = ProposedBump("ghcr.io/acme/web:2.0.0")
 
 
 def test_marker_round_trips_through_text():
-    state = ProposalState("api", "main", (API_142, WEB_2), base_sha="a" * 40)
+    state = ProposalState("api", "main", (API_142, WEB_2), base_sha="a" * 40, head="b" * 40, auto_merge="squash")
     text = f"hello\n\n{emit_marker(state)}\n"
     assert parse_marker(text) == state
 
@@ -36,6 +36,11 @@ def test_marker_cannot_be_closed_by_its_content():
     state = ProposalState("a-->b", "main", (API_142,))
     marker = emit_marker(state)
     assert marker.count("-->") == 1 and parse_marker(marker) == state
+
+
+def test_unknown_merge_method_in_a_marker_is_dropped():
+    marker = emit_marker(ProposalState("api", "main", (API_142,))).replace('"base":', '"auto_merge":"yolo","base":')
+    assert parse_marker(marker) == ProposalState("api", "main", (API_142,))
 
 
 def test_foreign_or_broken_markers_are_not_ours():

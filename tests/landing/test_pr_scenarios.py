@@ -124,6 +124,24 @@ def test_auto_merge_waits_for_green_ci_then_merges(forge, provider):
 
 
 @both
+def test_rebase_keeps_auto_merge_on_the_regenerated_head(forge, provider):
+    forge.create_repo(REPO, app_files(2))
+    _require_ci(forge, provider)
+    first = bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--auto-merge"))
+    bare = forge.repo(REPO).bare
+    from updater.sandbox.seed import commit_files
+
+    hotfix = app_files(2)["apps/app01/deploy.yaml"].replace("1.0.0", "1.0.1")  # conflicts with the PR
+    bare.update_ref("refs/heads/main", commit_files(bare, {"apps/app01/deploy.yaml": hotfix}, message="hotfix",
+                                                    parent=bare.rev_parse("main")), None)
+    [result], failures = rebase_all(settings(forge, provider, command="rebase"))
+    assert failures == [] and result.outcome == "updated" and result.commit_sha != first.commit_sha
+    forge.set_status(REPO, result.commit_sha, "success", context="ci")
+    assert _wait_until(lambda: forge.pull(REPO, first.pr_number).merged)
+    assert "app01:1.1.0" in blob(forge, "main", "apps/app01/deploy.yaml")
+
+
+@both
 def test_auto_merge_with_red_ci_leaves_the_pr_open(forge, provider):
     forge.create_repo(REPO, app_files(2))
     _require_ci(forge, provider)

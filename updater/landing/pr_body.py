@@ -28,6 +28,7 @@ from updater.versions import is_downgrade
 MARKER_PREFIX = "<!-- updater:state "
 _MARKER = re.compile(r"<!-- updater:state (\{.*?\}) -->", re.DOTALL)
 STATE_VERSION = 1
+MERGE_METHODS = ("merge", "squash", "rebase")
 DEFAULT_BRANCH_TEMPLATE = "updater/{base}/{target}"
 _GLOB_CHARS = set("*?[")
 _BAD_REF_CHARS = re.compile(r"[^A-Za-z0-9._/-]+")
@@ -54,6 +55,7 @@ class ProposalState:
     bumps: tuple[ProposedBump, ...] = ()
     base_sha: str | None = None  # the base commit the branch was regenerated from
     head: str | None = None  # PR body only: the branch commit this body describes (saves a fetch)
+    auto_merge: str | None = None  # merge method once --auto-merge was asked: rebase re-enables it
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -101,6 +103,7 @@ def emit_marker(state: ProposalState) -> str:
     data = {
         "v": STATE_VERSION, "target": state.target, "base": state.base, "base_sha": state.base_sha,
         **({"head": state.head} if state.head else {}),
+        **({"auto_merge": state.auto_merge} if state.auto_merge else {}),
         "bumps": [
             {k: v for k, v in (("ref", b.ref), ("paths", list(b.paths)), ("source", b.source),
                                ("pipeline", b.pipeline)) if v}
@@ -129,7 +132,8 @@ def parse_marker(text: str) -> ProposalState | None:
         for bump in bumps:
             ImageRef.parse_reference(bump.ref)
         return ProposalState(target=str(data["target"]), base=str(data["base"]), bumps=bumps,
-                             base_sha=data.get("base_sha"), head=data.get("head"))
+                             base_sha=data.get("base_sha"), head=data.get("head"),
+                             auto_merge=data.get("auto_merge") if data.get("auto_merge") in MERGE_METHODS else None)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 

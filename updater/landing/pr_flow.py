@@ -89,7 +89,8 @@ class PrLander:
                                  pr_url=pr.url if pr else None,
                                  warnings=(f"superseded: {newer} was proposed while this run retried",))
         plan, kept = self._regenerate(merged.bumps, requested={b.ref for b in p.requested})
-        state = ProposalState(p.target, p.base, kept, base_sha=base_sha)
+        sticky = o.merge_method if o.auto_merge else (previous.auto_merge if previous else None)
+        state = ProposalState(p.target, p.base, kept, base_sha=base_sha, auto_merge=sticky)
         result = LandingResult("unchanged", plan, p.branch, p.base, head_sha, pr_number=pr.number if pr else None,
                                pr_url=pr.url if pr else None, warnings=plan.warnings)
         if not plan.changes:
@@ -101,7 +102,7 @@ class PrLander:
         commit_sha = self._push(p, state, plan.changes, title, head_sha) if pushed else head_sha
         body = pr_body.body(replace(state, head=commit_sha), pr_body.changes_table(plan.changes), template=o.body)
         return self._publish(p, pr, result, merged.superseded, title=title, body=body, commit_sha=commit_sha,
-                             pushed=pushed)
+                             pushed=pushed, auto_merge=state.auto_merge)
 
     def _read(self, p: Proposal, known: PullRequest | None) -> tuple[PullRequest | None, str | None,
                                                                      ProposalState | None, ProposalState | None]:
@@ -121,15 +122,15 @@ class PrLander:
 
     def _publish(self, p: Proposal, pr: PullRequest | None, result: LandingResult,
                  superseded: Sequence[tuple[str, str]], *, title: str, body: str, commit_sha: str | None,
-                 pushed: bool) -> LandingResult:
+                 pushed: bool, auto_merge: str | None) -> LandingResult:
         """Open or refresh the PR for the pushed head, then labels, comment, auto-merge."""
         pr, created, rewritten = self._ensure_pr(p, pr, title, body)
         warnings = list(result.warnings) + self._decorate(pr, created=created)
         if superseded and not created:
             self.provider.comment(pr, "Superseded by a newer bump: " + "; ".join(
                 f"`{old}` → `{new}`" for old, new in superseded) + ". The branch was regenerated.")
-        if self.options.auto_merge and (created or pushed):
-            warnings += self._auto_merge(replace(pr, head_sha=commit_sha))
+        if auto_merge and (created or pushed):  # asked now, or before for this PR (a regenerated head)
+            warnings += self._auto_merge(replace(pr, head_sha=commit_sha), auto_merge)
         if rewritten:
             pr = self._converge(p, pr, commit_sha)
         outcome = "created" if created else ("updated" if pushed or rewritten else "unchanged")
@@ -246,9 +247,9 @@ class PrLander:
                 warnings.append(str(err))
         return warnings
 
-    def _auto_merge(self, pr: PullRequest) -> list[str]:
+    def _auto_merge(self, pr: PullRequest, method: str) -> list[str]:
         try:
-            self.provider.enable_auto_merge(pr, method=self.options.merge_method)
+            self.provider.enable_auto_merge(pr, method=method)  # type: ignore[arg-type]  # from our marker
         except AutoMergeUnavailable as err:
             log.error("%s", err)
             return [str(err)]
