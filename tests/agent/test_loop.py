@@ -124,7 +124,13 @@ def test_another_apps_objects_are_never_touched(kube_api: KubeApiServer, kubecon
     app = agent.settings.apps[0]
     agent.sync_app(app)
     gitops.commit({"clusters/prod/api/settings.yaml": None}, "drop settings")
-    agent.sync_app(app)
+    agent.sync_app(app)  # prunes its own settings, not billing's ConfigMap
+    assert kube_api.get("v1", "ConfigMap", "settings", "shop") is None
+
+    gitops.commit({"clusters/prod/api/theirs.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: shop}\n"
+                                                     "data: {x: mine}\n"}, "claim billing's object")
+    status = agent.sync_app(app)
+    assert status.errors == ("ConfigMap shop/theirs belongs to app billing (updater.dev/app=billing): declare it in only one app",)
     kept = kube_api.get("v1", "ConfigMap", "theirs", "shop")
     assert kept is not None and kept["data"] == {"x": "1"} and kept["metadata"]["labels"][APP_LABEL] == "billing"
 

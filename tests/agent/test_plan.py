@@ -6,7 +6,7 @@ import pytest
 
 from updater.agent.inventory import Inventory, from_configmap, from_objects, select_prune, to_configmap
 from updater.agent.objects import APP_LABEL, key_of, mark
-from updater.agent.plan import NamespaceRefused, make_plan
+from updater.agent.plan import NamespaceRefused, make_plan, refuse_foreign
 
 
 def cm(name: str, ns: str = "team", data: str = "1") -> dict:
@@ -115,3 +115,13 @@ def test_clean_versions_skip_the_field_check_until_the_live_object_changes() -> 
     edited = {**live, "data": {"v": "by hand"}, "metadata": {**live["metadata"], "resourceVersion": "8"}}
     drifted = make_plan([a], index(edited), None, app="shop", prune=False, clean=first.clean)
     assert [s.reason for s in drifted.steps] == ["drifted"] and drifted.clean == frozenset()
+
+
+def test_objects_owned_by_another_app_are_refused_not_created() -> None:
+    mine, theirs = mark(cm("mine"), app="shop"), mark(cm("theirs"), app="shop")
+    plan = make_plan([mine, theirs], {}, None, app="shop", prune=False)
+    kept, refused = refuse_foreign(plan, {key_of(theirs): "billing"})
+    assert [s.key.name for s in kept.steps] == ["mine"]
+    assert refused == ((key_of(theirs), "ConfigMap team/theirs belongs to app billing (updater.dev/app=billing): "
+                                        "declare it in only one app"),)
+    assert refuse_foreign(plan, {}) == (plan, ())

@@ -25,7 +25,7 @@ from updater.agent.health import Health, app_health, object_health
 from updater.agent.inventory import Inventory, from_configmap, from_objects, inventory_name, to_configmap
 from updater.agent.leader import LeaderElector
 from updater.agent.objects import APP_LABEL, Obj, ObjectKey, key_of
-from updater.agent.plan import SyncPlan, make_plan
+from updater.agent.plan import SyncPlan, make_plan, refuse_foreign
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
@@ -48,6 +48,7 @@ class Observed:
     previous: Inventory | None
     plan: SyncPlan
     notes: tuple[str, ...]
+    refused: tuple[tuple[ObjectKey, str], ...] = ()  # objects another app owns: not applied, an error
 
 
 class Agent:
@@ -97,10 +98,11 @@ class Agent:
                          allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
                          clean=self._clean.get(app.name, ()))
         self._clean[app.name] = plan.clean
+        plan, refused = refuse_foreign(plan, self._foreign_owners(app, plan))
         log.debug("app %s: observed in %.3fs (tip and render %.3f, list %.3f, plan %.3f)", app.name,
                   time.monotonic() - started, prepared - started, listed - prepared, time.monotonic() - listed)
         return Observed(desired.commit, list(desired.objects), list(desired.keys), live, previous, plan,
-                        (*desired.notes, *plan.notes))
+                        (*desired.notes, *plan.notes), refused)
 
     def sync_app(self, app: AppSettings) -> AppStatus:
         started = time.monotonic()
@@ -116,7 +118,7 @@ class Agent:
         changes = applier.apply_steps(self.client, seen.plan.steps, self.client.resource, self_heal=app.self_heal,
                                       pool=self._pool)
         pruned: list[ObjectKey] = []
-        failed = list(changes.failed)
+        failed = [*seen.refused, *changes.failed]
         if seen.plan.prune.delete and not failed:
             versions = seen.previous.api_version if seen.previous else (lambda key: None)
             pruned, prune_failed = applier.prune(self.client, seen.plan.prune.delete, versions, self.client.resource)
@@ -157,6 +159,7 @@ class Agent:
             found = object_diff(step.key, live, merged)
             if found:
                 diffs.append(found)
+        diffs.extend(ObjectDiff(key, "refuse", f"{message}\n") for key, message in seen.refused)
         for key in seen.plan.prune.delete:
             found = object_diff(key, seen.live[key], None)
             if found:
@@ -214,6 +217,18 @@ class Agent:
                 lists[(group, kind)] = self._pool.submit(self.client.list, resource,
                                                          label_selector=f"{APP_LABEL}={app.name}")
         return lists
+
+    def _foreign_owners(self, app: AppSettings, plan: SyncPlan) -> dict[ObjectKey, str]:
+        """Owners of the objects this pass would create that are labelled for another app: one extra
+        list per kind, and only when something is to be created (never in a quiet pass)."""
+        kinds = {(step.key.group, step.key.kind): step.obj["apiVersion"] for step in plan.steps if step.reason == "missing"}
+        owners: dict[ObjectKey, str] = {}
+        for (_, kind), version in kinds.items():
+            resource = self.client.resource(version, kind)
+            if resource is not None:
+                for item in self.client.list(resource, label_selector=f"{APP_LABEL},{APP_LABEL}!={app.name}"):
+                    owners[key_of(item)] = item["metadata"]["labels"][APP_LABEL]
+        return owners
 
     def _report(self, app: AppSettings, status: AppStatus,
                 entries: tuple[tuple[str, ObjectKey], ...] | None, previous: Inventory | None = None) -> AppStatus:

@@ -12,11 +12,11 @@ Only these objects are sent to the API (dry-run for diffs, or apply).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from updater.agent.diff import covers
 from updater.agent.inventory import Inventory, PruneSelection, namespace_allowed, select_prune
-from updater.agent.objects import HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
+from updater.agent.objects import APP_LABEL, HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
 from updater.errors import PolicyRefused
 
 
@@ -114,3 +114,18 @@ def make_plan(
         notes.append("the render is empty: nothing pruned (set allow_empty_prune to allow it)")
     return SyncPlan(tuple(steps), selection, len(desired) - len(steps), (*notes, *selection.notes),
                     frozenset(still_clean))
+
+
+def refuse_foreign(plan: SyncPlan, owners: Mapping[ObjectKey, str]) -> tuple[SyncPlan, tuple[tuple[ObjectKey, str], ...]]:
+    """Take out of the plan the objects to create that another app already owns (`owners`: key ->
+    that app's name, from its ownership label): two apps declaring one object is a mistake to fix in
+    git, not a fight for the agent to win. Returns the plan without them, and why each was refused."""
+    refused = tuple(
+        (step.key, f"{step.key} belongs to app {owners[step.key]} ({APP_LABEL}={owners[step.key]}): "
+                   "declare it in only one app")
+        for step in plan.steps if step.reason == "missing" and step.key in owners
+    )
+    if not refused:
+        return plan, ()
+    gone = {key for key, _ in refused}
+    return replace(plan, steps=tuple(s for s in plan.steps if s.key not in gone)), refused
