@@ -72,7 +72,9 @@ def plan_bump(
         if not allow_missing:
             raise NoReferenceFound(message)
         warnings.append(message)
-    return BumpPlan(tuple(changes), new_contents, old_contents, tuple(current), tuple(warnings))
+    # Files are walked in order but a file's sites are found kind by kind: report them by line.
+    return BumpPlan(tuple(sorted(changes, key=_place)), new_contents, old_contents,
+                    tuple(sorted(current, key=_place)), tuple(warnings))
 
 
 def apply_plan(root: Path, plan: BumpPlan) -> None:
@@ -100,6 +102,10 @@ def apply_plan(root: Path, plan: BumpPlan) -> None:
         for target, temp in staged[len(done):]:
             _unlink(temp)
         raise
+
+
+def _place(change: Change) -> tuple[str, int]:
+    return change.path, change.line
 
 
 def screen_token(request: ImageRef) -> bytes:

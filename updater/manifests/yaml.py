@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # ruamel's optional C parser (package ruamel.yaml.clibz or ruamel.yaml.clib)
     from ruamel.yaml.cyaml import CBaseLoader
 except ImportError:  # pragma: no cover - depends on the installation
     CBaseLoader = None
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class YamlSyntaxError(ValueError):
