@@ -111,3 +111,10 @@ def test_one_value_in_two_roles_that_need_different_text_is_left_with_a_warning(
     result = plan(text, "x:2.0", "y:3.0", path="values.yaml")
     assert result.new_text is None and result.changes == ()
     assert any("two places that need different text" in w for w in result.warnings)
+
+
+def test_a_value_found_by_two_rules_is_one_change() -> None:
+    text = "image:\n  repository: x\n  tag: '1' # updater:tag=x\n"
+    result = plan(text, "x:2", path="values.yaml")
+    assert result.new_text == "image:\n  repository: x\n  tag: '2' # updater:tag=x\n"
+    assert len(result.changes) == 1

@@ -60,11 +60,14 @@ def plan_file(
             left.append(change.old)
         else:
             try:
-                edits.extend(_edits(text, item))
+                item_edits = _edits(text, item)
             except ValueError as err:
                 warnings.append(f"{path}:{item.line}: {item.old} left unchanged: {err}")
                 left.append(change.old)
                 continue
+            if item_edits and all(edit in edits for edit in item_edits):
+                continue  # the same value found twice (a marker on a Helm `tag:` line): one change
+            edits.extend(item_edits)
             changes.append(change)
         warnings.extend(f"{path}:{item.line}: {w}" for w in item.warnings)
     if not edits:
