@@ -118,3 +118,10 @@ def test_a_value_found_by_two_rules_is_one_change() -> None:
     result = plan(text, "x:2", path="values.yaml")
     assert result.new_text == "image:\n  repository: x\n  tag: '2' # updater:tag=x\n"
     assert len(result.changes) == 1
+
+
+def test_a_reference_without_tag_or_digest_is_a_placeholder_left_alone() -> None:
+    text = "containers:\n- image: ghcr.io/acme/api  # tag set by the overlays\n- image: ghcr.io/acme/api:1\n"
+    result = plan(text, "ghcr.io/acme/api:2")
+    assert result.new_text == "containers:\n- image: ghcr.io/acme/api  # tag set by the overlays\n- image: ghcr.io/acme/api:2\n"
+    assert len(result.changes) == 1 and result.current == ()

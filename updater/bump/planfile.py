@@ -90,6 +90,8 @@ def _match(site: Site, by_name: dict[str, ImageRef]) -> _Found | None:
     old, line = _current(site)
     if old is None:
         return None
+    if isinstance(site, RefSite) and not old.version:
+        return None  # `image: ghcr.io/acme/api` pins nothing: a placeholder a kustomize overlay sets
     if isinstance(site, RefSite) and site.marker_name:
         request = by_name.get(canonical_name(site.marker_name))
     else:
