@@ -30,12 +30,7 @@ class ChangeSet:
     applied: tuple[tuple[ObjectKey, str], ...] = ()  # (object, "created" | "configured" | "recreated")
     unhealed: tuple[ObjectKey, ...] = ()  # drifted, left alone (no self-heal)
     failed: tuple[tuple[ObjectKey, str], ...] = ()
-    pruned: tuple[ObjectKey, ...] = ()
     results: dict[ObjectKey, Obj] = field(default_factory=dict)  # objects as the API returned them
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.applied or self.pruned)
 
 
 def apply_steps(client: KubeClient, steps: Sequence[Step], resolve: Resolver, *, self_heal: bool,
@@ -70,7 +65,7 @@ def apply_steps(client: KubeClient, steps: Sequence[Step], resolve: Resolver, *,
                     except KubeError as err:
                         failed.append((key, str(err)))
             client.forget_discovery()
-    return ChangeSet(tuple(applied), tuple(unhealed), tuple(failed), (), results)
+    return ChangeSet(tuple(applied), tuple(unhealed), tuple(failed), results)
 
 
 def _waves(steps: Sequence[Step]) -> list[list[Step]]:
