@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from git import Git
+from git import Git, Repo
 from git.exc import GitCommandError, GitCommandNotFound
 
 from updater.errors import BadInput, RemoteError
@@ -174,7 +174,12 @@ class Workspace:
         return None
 
     def head(self) -> str:
-        return self._git("rev-parse", "HEAD", action="rev-parse in")[1].strip()
+        """The sha HEAD points at, read from .git by GitPython without starting a git process
+        (every retry reads it twice; under contention each process start counts)."""
+        try:
+            return Repo(self.root).head.commit.hexsha
+        except (ValueError, OSError, GitCommandError):  # unborn HEAD, odd ref storage: ask git itself
+            return self._git("rev-parse", "HEAD", action="rev-parse in")[1].strip()
 
     def message(self, rev: str = "HEAD") -> str:
         """The full commit message of `rev` (pull-request mode keeps its state in it)."""
