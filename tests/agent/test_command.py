@@ -124,3 +124,17 @@ def test_json_logs_carry_the_pass_summary_as_fields(kube_api: KubeApiServer, kub
     assert summary["app"] == "shop" and summary["sync"] == "Synced" and summary["applied"] == 3
     assert summary["level"] == "info" and summary["logger"] == "updater.agent" and len(summary["commit"]) == 40
     assert all(TOKEN not in json.dumps(entry) for entry in lines)
+
+
+def test_dry_run_reports_drift_as_out_of_sync(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo,
+                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent_namespace(kube_api)
+    assert main(args(gitops, kubeconfig, tmp_path, "--once")) == 0
+    edited = kube_api.get("v1", "ConfigMap", "settings", "shop")
+    edited["data"]["mode"] = "slow"
+    kube_api.put(edited, manager="kubectl-edit")
+    capsys.readouterr()
+    assert main(args(gitops, kubeconfig, tmp_path, "--dry-run")) == 8
+    out = capsys.readouterr().out
+    assert "# update ConfigMap shop/settings (app shop)" in out and "-  mode: slow\n+  mode: fast\n" in out
+    assert kube_api.get("v1", "ConfigMap", "settings", "shop")["data"] == {"mode": "slow"}  # dry: nothing healed
