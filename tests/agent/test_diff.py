@@ -67,3 +67,17 @@ def test_covers_compares_lists_item_by_item() -> None:
     assert not covers({"flag": True}, {"flag": 1})
     assert covers({"gone": None}, {})
     assert not covers({"a": {"b": 1}}, {"a": "x"})
+
+
+def test_secret_values_never_appear_in_a_diff() -> None:
+    key = ObjectKey("", "Secret", "team", "creds")
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "team"}}
+    live = {**secret, "data": {"user": "YWRtaW4=", "password": "b2xkLXBhc3N3b3Jk"}}
+    merged = {**secret, "data": {"user": "YWRtaW4=", "password": "bmV3LXBhc3N3b3Jk"}}
+    found = object_diff(key, live, merged)
+    assert found is not None
+    assert "b2xk" not in found.text and "bmV3" not in found.text and "YWRtaW4" not in found.text
+    assert "-  password: '*** (before)'\n+  password: '*** (after)'\n" in found.text
+    assert object_diff(key, live, live) is None
+    created = object_diff(key, None, {**secret, "stringData": {"token": "plain-token-value"}})
+    assert created is not None and "plain-token-value" not in created.text and "token: '*** (after)'" in created.text

@@ -60,8 +60,26 @@ def covers(desired: Any, live: Any) -> bool:
     return bool(desired == live)
 
 
+def hide_secret_values(key: ObjectKey, before: Obj | None, after: Obj | None) -> tuple[Obj | None, Obj | None]:
+    """Secrets with their values replaced, as `kubectl diff` does: `***` when unchanged, `*** (before)`
+    and `*** (after)` when changed, so a diff printed in CI says *which* keys change, never to what."""
+    if key.kind != "Secret" or key.group != "":
+        return before, after
+    old_values = {**((before or {}).get("data") or {}), **((before or {}).get("stringData") or {})}
+    new_values = {**((after or {}).get("data") or {}), **((after or {}).get("stringData") or {})}
+
+    def masked(obj: Obj | None, values: dict[str, object], other: dict[str, object], side: str) -> Obj | None:
+        if obj is None:
+            return None
+        hidden = {name: "***" if other.get(name) == value else f"*** ({side})" for name, value in values.items()}
+        return {**{k: v for k, v in obj.items() if k not in ("data", "stringData")}, **({"data": hidden} if hidden else {})}
+
+    return masked(before, old_values, new_values, "before"), masked(after, new_values, old_values, "after")
+
+
 def unified(key: ObjectKey, before: Obj | None, after: Obj | None) -> str:
-    """A unified diff of the stripped objects ("" when they are equal)."""
+    """A unified diff of the stripped objects ("" when they are equal); Secret values never shown."""
+    before, after = hide_secret_values(key, before, after)
     old = yamldocs.dump(strip_server_fields(before)).splitlines(keepends=True) if before else []
     new = yamldocs.dump(strip_server_fields(after)).splitlines(keepends=True) if after else []
     name = str(key).replace(" ", "/")
