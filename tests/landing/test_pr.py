@@ -175,3 +175,15 @@ def test_bad_template_fails_before_anything_is_cloned(repo, provider):
     with pytest.raises(BadInput, match=r"--title .*unknown field \{version\}"):
         settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--title", "Bump to {version}")
     assert len(repo.requests) == before
+
+
+def test_rebase_cli_reports_every_updater_pr_as_json(repo, provider):
+    first = bump_pr(settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0"))
+    env = {**os.environ, **env_for(repo, provider)}
+    env.pop("GITLAB_TOKEN" if provider == "github" else "GITHUB_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "updater", *argv(repo, provider, "--json", command="rebase")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [report] = json.loads(done.stdout)["pull_requests"]
+    assert {k: report[k] for k in ("outcome", "pr_number", "branch", "mode")} == {
+        "outcome": "unchanged", "pr_number": first.pr_number, "branch": "updater/main/app01", "mode": "pr"}
