@@ -86,3 +86,15 @@ def test_client_maps_api_errors_and_uses_the_token(tmp_path: Path) -> None:
         with pytest.raises(KubeForbidden, match="check the credentials of sandbox") as caught:
             bad.list(configmaps)
         assert "cluster-token-999" not in str(caught.value) and caught.value.exit_code == 6
+
+
+def test_secret_with_string_data_is_in_sync_after_apply(kube_api: KubeApiServer, kubeconfig: Path, gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    gitops.commit({"clusters/prod/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: shop}\n"
+                                                "stringData: {token: s3cr3t-value}\n"}, "secret")
+    agent = make_agent(kubeconfig, gitops, tmp_path, self_heal=True)
+    app = agent.settings.apps[0]
+    assert "Secret shop/creds created" in agent.sync_app(app).applied
+    assert kube_api.get("v1", "Secret", "creds", "shop")["data"] == {"token": "czNjcjN0LXZhbHVl"}
+    again = agent.sync_app(app)
+    assert again.applied == () and again.drifted == () and again.sync == "Synced"

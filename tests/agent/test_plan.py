@@ -125,3 +125,12 @@ def test_objects_owned_by_another_app_are_refused_not_created() -> None:
     assert refused == ((key_of(theirs), "ConfigMap team/theirs belongs to app billing (updater.dev/app=billing): "
                                         "declare it in only one app"),)
     assert refuse_foreign(plan, {}) == (plan, ())
+
+
+def test_a_secret_written_with_string_data_is_not_drift_once_stored_as_data() -> None:
+    secret = mark({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "team"},
+                   "stringData": {"token": "abc"}}, app="shop")
+    stored = {k: v for k, v in secret.items() if k != "stringData"} | {"data": {"token": "YWJj"}}
+    assert make_plan([secret], index(as_live(stored)), None, app="shop", prune=False).in_sync
+    changed = stored | {"data": {"token": "eHl6"}}
+    assert [s.reason for s in make_plan([secret], index(as_live(changed)), None, app="shop", prune=False).steps] == ["drifted"]

@@ -11,6 +11,7 @@ Two questions, both pure:
 
 from __future__ import annotations
 
+import base64
 import difflib
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,18 @@ def strip_server_fields(obj: Obj) -> Obj:
     else:
         meta.pop("annotations", None)
     return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+
+
+def as_stored(desired: Obj) -> Obj:
+    """`desired` as the API server stores it, where that differs by design: a Secret's write-only
+    `stringData` is kept base64-encoded in `data`. Without this a Secret using stringData would look
+    drifted on every pass."""
+    if desired.get("kind") != "Secret" or desired.get("apiVersion") != "v1" or not desired.get("stringData"):
+        return desired
+    encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in desired["stringData"].items()}
+    stored = {k: v for k, v in desired.items() if k != "stringData"}
+    stored["data"] = {**(desired.get("data") or {}), **encoded}
+    return stored
 
 
 def covers(desired: Any, live: Any) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from updater.agent.diff import covers
+from updater.agent.diff import as_stored, covers
 from updater.agent.inventory import Inventory, PruneSelection, namespace_allowed, select_prune
 from updater.agent.objects import APP_LABEL, HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
 from updater.errors import PolicyRefused
@@ -66,7 +66,7 @@ def step_reason(desired: Obj, live: Obj | None) -> str | None:
         return "missing"
     if annotations(live).get(HASH_ANNOTATION) != annotations(desired).get(HASH_ANNOTATION):
         return "changed"
-    if not covers(desired, live):
+    if not covers(as_stored(desired), live):
         return "drifted"
     return None
 
