@@ -7,30 +7,40 @@ import time
 import pytest
 
 from updater.errors import BadInput, RemoteError, TransientRemoteError
-from updater.forges import github, gitlab
-from updater.forges.base import RateLimited
+from updater.forges.base import RateLimited, retry_after
 from updater.forges.retry import ProviderSettings, poll, retry_provider
 
 FAST = ProviderSettings(attempts=3, base_wait=0.0, max_wait=0.2)
 
 
-def test_github_hint_prefers_retry_after():
-    assert github._retry_after({"retry-after": "7", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"}) == 7.0
+def test_hint_prefers_retry_after():
+    assert retry_after({"retry-after": "7", "x-ratelimit-reset": "1"}, reset="x-ratelimit-reset") == 7.0
 
 
-def test_github_hint_from_reset_time_when_exhausted():
-    wait = github._retry_after({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 30)})
+def test_hint_from_reset_time_when_exhausted():
+    wait = retry_after({"x-ratelimit-reset": str(int(time.time()) + 30)}, reset="x-ratelimit-reset")
     assert wait is not None and 28 <= wait <= 30
 
 
-def test_github_no_hint_when_not_exhausted():
-    assert github._retry_after({"x-ratelimit-remaining": "10", "x-ratelimit-reset": "99999999999"}) is None
+def test_no_hint_from_reset_time_when_quota_is_left():
+    assert retry_after({"x-ratelimit-reset": "99999999999"}, reset="x-ratelimit-reset", exhausted=False) is None
 
 
 def test_gitlab_hint_from_ratelimit_reset():
-    wait = gitlab._retry_after({"ratelimit-reset": str(int(time.time()) + 10)})
+    wait = retry_after({"ratelimit-reset": str(int(time.time()) + 10)}, reset="ratelimit-reset")
     assert wait is not None and 8 <= wait <= 10
-    assert gitlab._retry_after({"retry-after": "3"}) == 3.0
+
+
+def test_hint_as_an_http_date():
+    from email.utils import formatdate
+
+    wait = retry_after({"retry-after": formatdate(time.time() + 20, usegmt=True)}, reset="x")
+    assert wait is not None and 18 <= wait <= 20.5
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, reset="x") == 0.0  # in the past
+
+
+def test_unreadable_hint_is_none():
+    assert retry_after({"retry-after": "soon"}, reset="x") is None
 
 
 def test_transient_errors_retry_then_succeed():

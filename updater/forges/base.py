@@ -8,12 +8,14 @@ only updater's errors (`AuthFailed`, `BadInput`, `TransientRemoteError`...), nev
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from updater.errors import BadInput, RemoteError, TransientRemoteError
+from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
 
 ProviderName = Literal["github", "gitlab"]
 MergeMethod = Literal["merge", "squash", "rebase"]
@@ -110,6 +112,47 @@ class Provider(Protocol):
         """One cheap read for many PRs (no polling): `unknown` where the forge is still computing."""
 
     def close(self, pr: PullRequest, *, comment: str) -> None: ...
+
+
+def error_for_status(status: int, detail: str, *, where: str, target: ForgeTarget, permission: str,
+                     rate_limited: bool = False, retry_after: float | None = None,
+                     exists: bool = False) -> UpdaterError:
+    """The updater error for a forge's HTTP failure: rate limits and 5xx retry (transient); 401, 403
+    and 404 fail at once naming the token variable and the permission; other 4xx are bad input.
+    `status` 0 means no answer at all (a dropped connection the client reported as an error)."""
+    if rate_limited or status == 429:
+        return RateLimited(f"{where}: rate limited ({detail})", retry_after=retry_after)
+    if status == 401:
+        return AuthFailed(f"{where}: the token in {target.token_env} was rejected (401); "
+                          "set it to a valid, unexpired token")
+    if status == 403:
+        return AuthFailed(f"{where}: forbidden (403: {detail}); the token in {target.token_env} needs {permission}")
+    if status == 404:
+        return BadInput(f"{where}: not found (404); check --repo/--api-url, and that the token in "
+                        f"{target.token_env} can see the project ({permission})")
+    if exists:
+        return AlreadyExists(f"{where}: {detail}")
+    if status >= 500 or status in (0, 408):
+        return TransientRemoteError(f"{where}: server error {status or detail}")
+    if 400 <= status < 500:
+        return BadInput(f"{where}: refused ({status}: {detail})")
+    return RemoteError(f"{where}: unexpected answer {status}")
+
+
+def retry_after(headers: Mapping[str, str], *, reset: str, exhausted: bool = True) -> float | None:
+    """Seconds the forge asks us to wait: `Retry-After` first (secondary limits, 429), else the
+    epoch in the `reset` header (x-ratelimit-reset / RateLimit-Reset) when the quota is `exhausted`.
+    Header names are lower-case."""
+    try:
+        if value := headers.get("retry-after"):
+            if value.strip().isdigit():
+                return float(value)
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())  # the HTTP-date form
+        if exhausted and (epoch := headers.get(reset)):
+            return max(0.0, float(epoch) - time.time())
+    except (ValueError, TypeError):
+        return None
+    return None
 
 
 def detect_target(

@@ -9,7 +9,6 @@ here, with the token variable and the permission needed named in auth failures.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -18,15 +17,15 @@ from github import Auth, Github, GithubException
 from github.GithubObject import NotSet as _UNSET  # PyGithub's "argument not given"
 from github.PullRequest import PullRequest as GhPull
 
-from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
+from updater.errors import BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
-    AlreadyExists,
     AutoMergeUnavailable,
     ForgeTarget,
     Mergeability,
     MergeMethod,
     PullRequest,
-    RateLimited,
+    error_for_status,
+    retry_after,
 )
 from updater.forges.retry import ProviderSettings, poll, retry_provider
 
@@ -177,27 +176,16 @@ class GitHubProvider:
         return retry_provider(self.settings, f"GitHub API: {what}", translated)
 
     def _translate(self, what: str, err: GithubException) -> UpdaterError:
-        status, headers = err.status, {k.lower(): v for k, v in (err.headers or {}).items()}
+        headers = {k.lower(): v for k, v in (err.headers or {}).items()}
         detail = _message(err)
-        where = f"GitHub API ({self.target.api_url}, {self.target.project}): {what}"
-        if status in (403, 429) and (_is_rate_limit(headers, detail) or status == 429):
-            return RateLimited(f"{where}: rate limited ({detail})", retry_after=_retry_after(headers))
-        if status == 401:
-            return AuthFailed(f"{where}: the token in {self.target.token_env} was rejected (401); "
-                              "set it to a valid, unexpired token")
-        if status == 403:
-            return AuthFailed(f"{where}: forbidden (403: {detail}); the token in {self.target.token_env} "
-                              f"needs {PERMISSION}")
-        if status == 404:
-            return BadInput(f"{where}: not found (404); check --repo/--api-url, and that the token in "
-                            f"{self.target.token_env} can see the repository ({PERMISSION})")
-        if status == 422 and "already exists" in detail.lower():
-            return AlreadyExists(f"{where}: {detail}")
-        if status >= 500 or status == 408:
-            return TransientRemoteError(f"{where}: server error {status}")
-        if 400 <= status < 500:
-            return BadInput(f"{where}: refused ({status}: {detail})")
-        return RemoteError(f"{where}: unexpected answer {status}")
+        limited = err.status in (403, 429) and _is_rate_limit(headers, detail)
+        return error_for_status(
+            err.status, detail, where=f"GitHub API ({self.target.api_url}, {self.target.project}): {what}",
+            target=self.target, permission=PERMISSION, rate_limited=limited,
+            retry_after=retry_after(headers, reset="x-ratelimit-reset",
+                                    exhausted=headers.get("x-ratelimit-remaining") == "0"),
+            exists=err.status == 422 and "already exists" in detail.lower(),
+        )
 
 
 def _message(err: GithubException) -> str:
@@ -212,18 +200,3 @@ def _message(err: GithubException) -> str:
 
 def _is_rate_limit(headers: dict[str, str], detail: str) -> bool:
     return headers.get("x-ratelimit-remaining") == "0" or "rate limit" in detail.lower() or "retry-after" in headers
-
-
-def _retry_after(headers: dict[str, str]) -> float | None:
-    """Seconds to wait as the forge asks: Retry-After first (secondary limits), then the reset time."""
-    if value := headers.get("retry-after"):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    if headers.get("x-ratelimit-remaining") == "0" and (reset := headers.get("x-ratelimit-reset")):
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            return None
-    return None

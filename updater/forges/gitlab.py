@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,15 +19,15 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 from gitlab.v4.objects import ProjectMergeRequest
 
-from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
+from updater.errors import BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
-    AlreadyExists,
     AutoMergeUnavailable,
     ForgeTarget,
     Mergeability,
     MergeMethod,
     PullRequest,
-    RateLimited,
+    error_for_status,
+    retry_after,
 )
 from updater.forges.retry import ProviderSettings, poll, retry_provider
 
@@ -193,27 +192,14 @@ class GitLabProvider:
         return retry_provider(self.settings, f"GitLab API: {what}", translated)
 
     def _translate(self, what: str, err: GitlabError) -> UpdaterError:
-        status = err.response_code or 0
+        status = 401 if isinstance(err, GitlabAuthenticationError) else (err.response_code or 0)
         detail = str(err.error_message)
-        where = f"GitLab API ({self.target.api_url}, {self.target.project}): {what}"
         headers: dict[str, str] = getattr(self._hints, "headers", {})
-        if status == 429:
-            return RateLimited(f"{where}: rate limited", retry_after=_retry_after(headers))
-        if status == 401 or isinstance(err, GitlabAuthenticationError):
-            return AuthFailed(f"{where}: the token in {self.target.token_env} was rejected (401); "
-                              "set it to a valid, unexpired token")
-        if status == 403:
-            return AuthFailed(f"{where}: forbidden (403: {detail}); {self.target.token_env} needs {PERMISSION}")
-        if status == 404:
-            return BadInput(f"{where}: not found (404); check --repo/--api-url, and that the token in "
-                            f"{self.target.token_env} can see the project ({PERMISSION})")
-        if status == 409 and "already exists" in detail.lower():
-            return AlreadyExists(f"{where}: {detail}")
-        if status >= 500 or status == 408 or status == 0:
-            return TransientRemoteError(f"{where}: server error {status or detail}")
-        if 400 <= status < 500:
-            return BadInput(f"{where}: refused ({status}: {detail})")
-        return RemoteError(f"{where}: unexpected answer {status}")
+        return error_for_status(
+            status, detail, where=f"GitLab API ({self.target.api_url}, {self.target.project}): {what}",
+            target=self.target, permission=PERMISSION, retry_after=retry_after(headers, reset="ratelimit-reset"),
+            exists=status == 409 and "already exists" in detail.lower(),
+        )
 
 
 def _to_pull(a: dict[str, Any]) -> PullRequest:
@@ -225,17 +211,3 @@ def _to_pull(a: dict[str, Any]) -> PullRequest:
         draft=bool(a.get("draft") or a.get("work_in_progress")),
         labels=tuple(label if isinstance(label, str) else label.get("name", "") for label in a.get("labels") or ()),
     )
-
-
-def _retry_after(headers: dict[str, str]) -> float | None:
-    if value := headers.get("retry-after"):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    if reset := headers.get("ratelimit-reset"):
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            return None
-    return None
