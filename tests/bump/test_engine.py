@@ -166,3 +166,20 @@ def test_read_file_reads_whole_files_of_any_size(tmp_path: Path, size: int) -> N
     data = os.urandom(size)
     (tmp_path / "f.yaml").write_bytes(data)
     assert read_file(str(tmp_path / "f.yaml")) == data
+
+
+def test_path_filter_prunes_only_directories_no_glob_can_reach() -> None:
+    from updater.bump.tree import path_filter
+
+    scoped = path_filter(["apps/api/overlays/*/kustomization.yaml", ".github/**"])
+    assert [d for d in ["apps", "apps/api", "apps/api/overlays", "apps/api/overlays/prod", ".github/x"]
+            if scoped.worth_entering(d)] == ["apps", "apps/api", "apps/api/overlays", "apps/api/overlays/prod", ".github/x"]
+    assert not scoped.worth_entering("apps/web") and not scoped.worth_entering("clusters")
+    assert path_filter(["**/x.yaml"]).worth_entering("anything") and path_filter([]).worth_entering("anything")
+    assert scoped("apps/api/overlays/prod/kustomization.yaml") and not scoped("apps/api/base/kustomization.yaml")
+
+
+def test_scoped_walk_does_not_read_outside_the_scope(tree: Path) -> None:
+    write(tree, {"apps/web/bad.yaml": "containers: [ghcr.io/acme/api:1\n"})
+    plan = plan_bump(tree, [API], paths=["apps/api/**"])
+    assert plan.files == ("apps/api/base/deployment.yaml",) and plan.warnings == ()

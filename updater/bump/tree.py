@@ -11,6 +11,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,12 +28,19 @@ def is_manifest_name(name: str) -> bool:
     return name.endswith(_MANIFEST_SUFFIXES) or name == "Kustomization"
 
 
-def manifest_files(root: Path, warnings: list[str]) -> list[tuple[str, str]]:
-    """(posix path relative to root, absolute path) of every candidate file, sorted by path."""
+def manifest_files(
+    root: Path, warnings: list[str], *, worth_entering: Callable[[str], bool] | None = None
+) -> list[tuple[str, str]]:
+    """(posix path relative to root, absolute path) of every candidate file, sorted by path.
+
+    `worth_entering(relative dir)` can prune directories no selected file can be under.
+    """
     found: list[tuple[str, str]] = []
     stack = [("", str(root))]
     while stack:
         rel_dir, abs_dir = stack.pop()
+        if rel_dir and worth_entering is not None and not worth_entering(rel_dir):
+            continue
         try:
             with os.scandir(abs_dir) as entries:
                 prefix = f"{rel_dir}/" if rel_dir else ""
@@ -52,14 +60,15 @@ def manifest_files(root: Path, warnings: list[str]) -> list[tuple[str, str]]:
 
 
 def files_mentioning(
-    root: Path, tokens: Sequence[bytes], *, selected: Callable[[str], bool], warnings: list[str]
+    root: Path, tokens: Sequence[bytes], *, selected: PathFilter, warnings: list[str]
 ) -> list[tuple[str, bytes]]:
     """(relative path, bytes) of the selected candidate files containing any of `tokens`, sorted.
 
     Reading is spread over a few threads: the reads release the GIL, and on a 20,000-file tree they
     are most of a bump's time.
     """
-    files = [(rel, full) for rel, full in manifest_files(root, warnings) if selected(rel)]
+    files = [(rel, full) for rel, full in manifest_files(root, warnings, worth_entering=selected.worth_entering)
+             if selected(rel)]
     chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
 
     def screen(chunk: list[tuple[str, str]]) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -101,30 +110,54 @@ def _points_outside(path: str, root: Path) -> bool:
     return target != root and root not in target.parents
 
 
-def path_filter(globs: Sequence[str]) -> Callable[[str], bool]:
-    """A predicate on relative posix paths: matched by a glob, or under a directory a glob matches.
+@dataclass(frozen=True)
+class PathFilter:
+    """Which files `--path` globs select: a file a glob matches, or under a directory one matches.
 
-    `*` and `?` stay within one path segment; `**` spans any number of segments. No globs: all match.
+    `*` and `?` stay within one path segment; `**` spans any number of segments. No globs: all.
     """
+
+    pattern: re.Pattern[str] | None = None
+    prefixes: tuple[str, ...] = ()  # each glob's leading directories before any wildcard
+
+    def __call__(self, rel: str) -> bool:
+        if self.pattern is None:
+            return True
+        path = rel
+        while path:
+            if self.pattern.fullmatch(path):
+                return True
+            path = posixpath.dirname(path)
+        return False
+
+    def worth_entering(self, directory: str) -> bool:
+        """Whether a selected file can be under `directory` (so the walk can skip the rest)."""
+        return self.pattern is None or any(
+            not p or directory == p or p.startswith(directory + "/") or directory.startswith(p + "/")
+            for p in self.prefixes
+        )
+
+
+def path_filter(globs: Sequence[str]) -> PathFilter:
     if not globs:
-        return lambda rel: True
+        return PathFilter()
     for glob in globs:
         parts = glob.replace("\\", "/").split("/")
         if not glob or glob.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", glob):
             raise BadInput(f"--path {glob!r}: give a glob relative to --dir, without '..' (e.g. 'apps/**/prod/*.yaml')")
     pattern = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in globs))
+    return PathFilter(pattern, tuple(_literal_prefix(g) for g in globs))
 
-    def selected(rel: str) -> bool:
-        if pattern.fullmatch(rel):
-            return True
-        parent = posixpath.dirname(rel)
-        while parent:
-            if pattern.fullmatch(parent):
-                return True
-            parent = posixpath.dirname(parent)
-        return False
 
-    return selected
+def _literal_prefix(glob: str) -> str:
+    """The leading directories of a glob before any wildcard (`apps/api` for `apps/api/*/x.yaml`)."""
+    literal = []
+    for part in posixpath.normpath(glob.replace("\\", "/")).split("/"):
+        if any(c in part for c in "*?["):
+            break
+        literal.append(part)
+    prefix = "/".join(literal)
+    return "" if prefix == "." else prefix
 
 
 def _glob_regex(glob: str) -> str:
