@@ -81,8 +81,6 @@ class Provider(Protocol):
     name: ProviderName
     target: ForgeTarget
 
-    def default_branch(self) -> str: ...
-
     def find_open(self, *, head: str) -> PullRequest | None:
         """The open PR whose source branch is `head`, if any."""
 

@@ -56,9 +56,6 @@ class GitHubProvider:
         self._pulls: dict[int, GhPull] = {}  # full objects seen this run: no re-GET before editing
 
     # -- reads ---------------------------------------------------------------------------------
-    def default_branch(self) -> str:
-        return self._call("read the repository", lambda: self._client.get_repo(self.target.project).default_branch)
-
     def find_open(self, *, head: str) -> PullRequest | None:
         owner = self.target.project.split("/", 1)[0]
         pulls = self._call(f"list pull requests for {head}",

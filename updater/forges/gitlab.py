@@ -63,10 +63,6 @@ class GitLabProvider:
         self._mrs: dict[int, ProjectMergeRequest] = {}
 
     # -- reads ---------------------------------------------------------------------------------
-    def default_branch(self) -> str:
-        project = self._call("read the project", lambda: self._client.projects.get(self.target.project))
-        return str(project.default_branch)
-
     def find_open(self, *, head: str) -> PullRequest | None:
         mrs = self._call(f"list merge requests for {head}", lambda: self._project.mergerequests.list(
             state="opened", source_branch=head, get_all=True))
@@ -145,6 +141,8 @@ class GitLabProvider:
         try:
             self._call(f"enable auto-merge on !{pr.number}", lambda: self._client.http_put(path, post_data=data))
         except BadInput as err:
+            if "sha does not match" in str(err).lower():  # a newer run pushed meanwhile; it sets auto-merge itself
+                return
             raise AutoMergeUnavailable(
                 f"auto-merge could not be set on {pr.url}: {err}; check the project's merge settings "
                 "(and that the merge request has no conflict); the merge request stays open"
