@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ from tests.landing.push_helpers import (  # noqa: F401  (bare, server: fixtures)
     TOKEN,
     bare,
     cli_env,
+    manifest_remote,
     run_bump,
     server,
     start_bump,
@@ -129,8 +131,11 @@ def test_kill_9_mid_push_leaves_the_remote_consistent(server: GitHttpServer, bar
     assert_landed_once(bare)
 
 
-def test_token_is_in_no_process_argv_and_no_clone_config_mid_push(server: GitHttpServer, tmp_path: Path) -> None:
-    """While a push is held open by the server, look at every process's argv and at the live clone."""
+def test_token_is_in_no_process_argv_and_no_clone_config_mid_push(tmp_path: Path) -> None:
+    """While a push is held open by the server, look at every process's argv and at the live clone.
+    A token of its own: another test (on another xdist worker) passes TOKEN in a URL on purpose."""
+    token = f"argv-scan-{secrets.token_hex(8)}"
+    bare = manifest_remote(tmp_path / "srv")
     in_push, release = threading.Event(), threading.Event()
 
     def hold(service: str, handler: object) -> bool:
@@ -138,23 +143,24 @@ def test_token_is_in_no_process_argv_and_no_clone_config_mid_push(server: GitHtt
         release.wait(30)
         return False
 
-    server.faults["receive-pack"].extend([passes, hold])
-    env = cli_env(tmp_path, {"GITHUB_TOKEN": TOKEN})
-    proc = start_bump(server.repo_url("acme/gitops.git"), NEW, env=env, extra=[*FAST_RETRIES])
-    try:
-        assert in_push.wait(60), "the push never started"
-        argvs = []
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                argvs.append(cmdline.read_bytes())
-            except OSError:
-                continue  # the process ended meanwhile
-        assert any(b"git-receive-pack" in a or b"push" in a for a in argvs)  # we did catch git mid-push
-        assert not any(TOKEN.encode() in a for a in argvs)
-        configs = list(Path(env["TMPDIR"]).glob("updater-*/repo/.git/config"))
-        assert configs and all(TOKEN not in c.read_text() for c in configs)
-    finally:
-        release.set()
-        out, err = proc.communicate(timeout=60)
+    with GitHttpServer(bare.parent.parent, token=token) as server:
+        server.faults["receive-pack"].extend([passes, hold])
+        env = cli_env(tmp_path, {"GITHUB_TOKEN": token})
+        proc = start_bump(server.repo_url("acme/gitops.git"), NEW, env=env, extra=[*FAST_RETRIES])
+        try:
+            assert in_push.wait(60), "the push never started"
+            argvs = []
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    argvs.append(cmdline.read_bytes())
+                except OSError:
+                    continue  # the process ended meanwhile
+            assert any(b"push" in a for a in argvs)  # we did catch git mid-push
+            assert not any(token.encode() in a for a in argvs)
+            configs = list(Path(env["TMPDIR"]).glob("updater-*/repo/.git/config"))
+            assert configs and all(token not in c.read_text() for c in configs)
+        finally:
+            release.set()
+            out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert TOKEN not in out + err
+    assert token not in out + err
