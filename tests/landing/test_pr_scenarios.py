@@ -185,7 +185,9 @@ def test_api_faults_are_retried_and_leave_exactly_one_pr(forge, provider):
     assert time.monotonic() - started >= 1.0  # Retry-After was honoured
     forge.inject(faults.drop(service=service, method="PATCH" if provider == "github" else "PUT"))
     forge.inject(faults.http_status(503, service=service))
+    forge.inject(faults.drop(service="git", method="POST", path_contains="git-receive-pack"))  # the branch push
     second = bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app01:1.2.0"))
+    assert None in [r.status for r in forge.log_for("git")]  # a push was dropped, and retried
     assert (first.outcome, second.outcome, second.pr_number) == ("created", "updated", first.pr_number)
     [pull] = forge.repo(REPO).pulls.values()
     assert parse_marker(pull.body).refs == ("ghcr.io/acme/app01:1.2.0",)
