@@ -75,3 +75,8 @@ def test_url_without_project_path_is_bad_input():
 def test_api_url_must_be_http():
     with pytest.raises(BadInput, match="--api-url"):
         detect_target("https://github.com/a/b", api_url="ftp://x")
+
+
+def test_api_url_tells_the_provider_when_the_host_does_not():
+    assert detect_target("http://127.0.0.1:9/a/b.git", api_url="http://127.0.0.1:9/api/v4").provider == "gitlab"
+    assert detect_target("http://127.0.0.1:9/a/b.git", api_url="http://127.0.0.1:9/api/v3").provider == "github"

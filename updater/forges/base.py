@@ -165,7 +165,7 @@ def detect_target(
     parts = urlsplit(repo_url if "://" in repo_url else _scp_to_url(repo_url))
     host = (parts.hostname or "").lower()
     server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.scheme in ("http", "https") else f"https://{host}"
-    name = provider or _provider_from_ci(repo_url, env) or _provider_from_host(host)
+    name = provider or _provider_from_ci(repo_url, env) or _provider_from_host(host) or _provider_from_api(api_url)
     if name is None:
         raise BadInput(
             f"--repo {repo_url}: cannot tell whether this is GitHub or GitLab; "
@@ -213,6 +213,12 @@ def _provider_from_host(host: str) -> str | None:
     if host == "gitlab.com" or host.startswith("gitlab."):
         return "gitlab"
     return None
+
+
+def _provider_from_api(api_url: str | None) -> str | None:
+    """An --api-url ending in /api/v3 is GitHub (Enterprise), one ending in /api/v4 GitLab."""
+    path = urlsplit(api_url or "").path.rstrip("/")
+    return {"/api/v3": "github", "/api/v4": "gitlab"}.get(path)
 
 
 def _api_url(name: str, api_url: str | None, *, server: str, host: str, env: Mapping[str, str]) -> str:
