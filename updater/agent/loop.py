@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from updater.agent import apply as applier
@@ -25,7 +25,7 @@ from updater.agent.health import Health, app_health, object_health
 from updater.agent.inventory import Inventory, from_configmap, from_objects, inventory_name, to_configmap
 from updater.agent.leader import LeaderElector
 from updater.agent.objects import APP_LABEL, Obj, ObjectKey, key_of
-from updater.agent.plan import SyncPlan, make_plan, refuse_foreign
+from updater.agent.plan import SyncPlan, make_plan, plan_version, refuse_foreign
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
@@ -97,6 +97,7 @@ class Agent:
         plan = make_plan(list(desired.objects), live, previous, app=app.name, prune=app.prune,
                          allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
                          clean=self._clean.get(app.name, ()))
+        plan = self._confirm_drift(plan)
         self._clean[app.name] = plan.clean
         plan, refused = refuse_foreign(plan, self._foreign_owners(app, plan))
         log.debug("app %s: observed in %.3fs (tip and render %.3f, list %.3f, plan %.3f)", app.name,
@@ -217,6 +218,23 @@ class Agent:
                 lists[(group, kind)] = self._pool.submit(self.client.list, resource,
                                                          label_selector=f"{APP_LABEL}={app.name}")
         return lists
+
+    def _confirm_drift(self, plan: SyncPlan) -> SyncPlan:
+        """Ask the server about each object the cheap check calls drifted: when a server-side apply
+        dry-run of the manifest leaves the live object as it is, the difference was the server's own
+        normalisation (quantities, defaults), not drift; the object is then remembered as clean."""
+        false_alarms = []
+        for step in plan.steps:
+            if step.reason != "drifted" or step.live is None:
+                continue
+            resource = self.client.resource(step.obj["apiVersion"], step.obj["kind"])
+            if resource is not None and object_diff(step.key, step.live, self.client.apply(resource, step.obj, dry_run=True)) is None:
+                false_alarms.append(step)
+        if not false_alarms:
+            return plan
+        versions = {plan_version(step.live, step.obj) for step in false_alarms if step.live is not None}
+        return replace(plan, steps=tuple(s for s in plan.steps if s not in false_alarms),
+                       unchanged=plan.unchanged + len(false_alarms), clean=plan.clean | versions)
 
     def _foreign_owners(self, app: AppSettings, plan: SyncPlan) -> dict[ObjectKey, str]:
         """Owners of the objects this pass would create that are labelled for another app: one extra

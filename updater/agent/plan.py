@@ -71,9 +71,10 @@ def step_reason(desired: Obj, live: Obj | None) -> str | None:
     return None
 
 
-def _version(live: Obj, desired_hash: str) -> tuple[str, str, str]:
+def plan_version(live: Obj, desired: Obj) -> tuple[str, str, str]:
+    """What `clean` remembers: this live version (uid, resourceVersion) against this manifest (hash)."""
     meta = live.get("metadata") or {}
-    return (meta.get("uid", ""), meta.get("resourceVersion", ""), desired_hash)
+    return (meta.get("uid", ""), meta.get("resourceVersion", ""), annotations(desired).get(HASH_ANNOTATION, ""))
 
 
 def make_plan(
@@ -96,7 +97,7 @@ def make_plan(
     still_clean = set()
     for key, obj in keyed:
         current = live.get(key)
-        version = _version(current, annotations(obj).get(HASH_ANNOTATION, "")) if current is not None else None
+        version = plan_version(current, obj) if current is not None else None
         if version is not None and version in clean:
             still_clean.add(version)
             continue
