@@ -228,7 +228,11 @@ class Agent:
             if step.reason != "drifted" or step.live is None:
                 continue
             resource = self.client.resource(step.obj["apiVersion"], step.obj["kind"])
-            if resource is not None and object_diff(step.key, step.live, self.client.apply(resource, step.obj, dry_run=True)) is None:
+            try:
+                merged = self.client.apply(resource, step.obj, dry_run=True) if resource else None
+            except KubeError:
+                continue  # cannot confirm: keep it as drift, the apply will say what is wrong
+            if merged is not None and object_diff(step.key, step.live, merged) is None:
                 false_alarms.append(step)
         if not false_alarms:
             return plan
