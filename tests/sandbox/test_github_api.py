@@ -82,6 +82,16 @@ def test_reviewers_comments_close_reopen_and_commits(forge: Forge, tmp_path: Pat
     assert [label.name for label in repo.get_issue(pr.number).labels] == ["y"]
 
 
+def test_assignees_are_added_to_the_pull_request(forge: Forge, tmp_path: Path) -> None:
+    work, repo = _setup(forge, tmp_path)
+    work.commit_on("topic", {"a.txt": "b\n"}, "one")
+    pr = repo.create_pull(base="main", head="topic", title="t")
+    pr.add_to_assignees("alice", "bob")
+    pr.add_to_assignees("alice")
+    assert [u.login for u in repo.get_pull(pr.number).assignees] == ["alice", "bob"]
+    assert [u.login for u in repo.get_issue(pr.number).assignees] == ["alice", "bob"]
+
+
 def test_account_and_rate_limit(forge: Forge) -> None:
     gh = github_client(forge)
     assert gh.get_user().login == "sandbox-bot"

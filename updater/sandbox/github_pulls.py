@@ -235,6 +235,18 @@ def remove_label(store: Store, req: Request, owner: str, repo: str, number: str,
     return Response(200, J.labels(req, r, pull))
 
 
+@routes.add("POST", "/repos/{owner}/{repo}/issues/{number}/assignees")
+def add_assignees(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
+    """Outside the vendored contract subset (issues/add-assignees): answers 201 with the issue, as GitHub does."""
+    r = find_repo(store, owner, repo)
+    pull = find_pull(r, number)
+    names = json_object(req).get("assignees")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise invalid("assignees must be an array of logins", "Issue", "assignees")
+    pull.assignees.extend(n for n in names if n not in pull.assignees)
+    return Response(201, J.issue(req, r, pull))
+
+
 @routes.add("GET", "/repos/{owner}/{repo}/issues/{number}/comments", "issues/list-comments")
 def list_comments(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
     r = find_repo(store, owner, repo)
