@@ -98,3 +98,22 @@ def test_a_kubeconfig_flag_wins_over_the_service_account(kubeconfig_file: Path, 
     config = load_config(kubeconfig=kubeconfig_file, context=None, env={"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
                          service_account=tmp_path)
     assert config.name == "dev"
+
+
+def test_a_rotated_token_file_is_picked_up(tmp_path: Path) -> None:
+    with KubeApiServer(token="token-one-11111") as kube:
+        kube.write_kubeconfig(tmp_path / "plain")
+        (tmp_path / "token").write_text("token-one-11111")
+        config = tmp_path / "config"
+        config.write_text(f"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                          f"contexts: [{{name: c, context: {{cluster: c, user: c}}}}]\n"
+                          f"clusters: [{{name: c, cluster: {{server: '{kube.url}'}}}}]\n"
+                          f"users: [{{name: c, user: {{tokenFile: token}}}}]\n")
+        client = KubeClient(load_config(kubeconfig=config, context=None, env={}))
+        configmaps = client.resource("v1", "ConfigMap")
+        assert configmaps is not None
+        kube.token = "token-two-22222"  # the server now only accepts the rotated token
+        (tmp_path / "token").write_text("token-two-22222")
+        client._refresh_token(every=0)
+        assert client.list(configmaps) == []
+        assert mask("token-two-22222") == "***"

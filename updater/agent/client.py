@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,7 @@ class ClusterConfig:
     cert: tuple[str, str] | None = None  # client certificate and key files
     namespace: str = "default"  # the context's (or service account's) namespace
     name: str = "cluster"  # context name, for messages
+    token_file: str | None = None  # re-read now and then: projected service-account tokens rotate
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def _in_cluster(env: Mapping[str, str], directory: Path) -> ClusterConfig:
     namespace_file = directory / "namespace"
     namespace = namespace_file.read_text().strip() if namespace_file.is_file() else "default"
     return ClusterConfig(f"https://{host}:{port}", token, str(directory / "ca.crt"),
-                         namespace=namespace, name="in-cluster")
+                         namespace=namespace, name="in-cluster", token_file=str(directory / "token"))
 
 
 def _named(items: Any, name: str, what: str, source: Path) -> dict[str, Any]:
@@ -137,8 +139,9 @@ def _from_kubeconfig(config: dict[str, Any], source: Path, context: str | None) 
     elif cluster.get("certificate-authority"):
         verify = str(_relative(source, cluster["certificate-authority"]))
     token = user.get("token")
-    if user.get("tokenFile"):
-        token = _relative(source, user["tokenFile"]).read_text().strip()
+    token_file = str(_relative(source, user["tokenFile"])) if user.get("tokenFile") else None
+    if token_file:
+        token = Path(token_file).read_text().strip()
     register_secret(token)
     cert = None
     if user.get("client-certificate-data") and user.get("client-key-data"):
@@ -147,7 +150,7 @@ def _from_kubeconfig(config: dict[str, Any], source: Path, context: str | None) 
     elif user.get("client-certificate") and user.get("client-key"):
         cert = (str(_relative(source, user["client-certificate"])), str(_relative(source, user["client-key"])))
     return ClusterConfig(cluster["server"].rstrip("/"), token, verify, cert,
-                         namespace=ctx.get("namespace") or "default", name=context)
+                         namespace=ctx.get("namespace") or "default", name=context, token_file=token_file)
 
 
 def _relative(source: Path, path: str) -> Path:
@@ -175,6 +178,7 @@ class KubeClient:
             self.session.headers["Authorization"] = f"Bearer {config.token}"
         self.session.headers["User-Agent"] = "updater-agent"
         self._discovery: dict[str, dict[str, Resource] | None] = {}
+        self._token_read = time.monotonic()
 
     # --- discovery -------------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> Resource | None:
@@ -248,8 +252,19 @@ class KubeClient:
         return True
 
     # --- transport -------------------------------------------------------------------------
+    def _refresh_token(self, every: float = 60.0) -> None:
+        """Kubelet rewrites a projected token before it expires (about hourly): pick the new one up."""
+        if not self.config.token_file or time.monotonic() - self._token_read < every:
+            return
+        self._token_read = time.monotonic()
+        token = _token_from(self.config.token_file)
+        if token:
+            register_secret(token)
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
     def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                  data: str | None = None, content_type: str = "application/json") -> dict[str, Any]:
+        self._refresh_token()
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = content_type
@@ -263,6 +278,13 @@ class KubeClient:
         if response.status_code < 400:
             return response.json() if response.content else {}
         raise _error(response, what, self.config)
+
+
+def _token_from(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip() or None
+    except OSError:
+        return None  # mid-rotation: keep the token we have
 
 
 def _error(response: requests.Response, what: str, config: ClusterConfig) -> KubeError:
