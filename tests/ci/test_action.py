@@ -104,9 +104,7 @@ def test_pull_request_run_uses_every_input_and_writes_every_output(gitops, tmp_p
     assert pr.title == "Deploy api 1.2.0"
     assert pr.head == "deploy/api/staging" and pr.base == "main"
     assert set(pr.labels) == {"deploy", "staging"} and pr.requested_reviewers == ["alice"]
-    # The forge does not emulate the assignees endpoint yet (404, which PR mode reports as a warning):
-    # what is checked here is that the input reached the forge's API.
-    assert forge.log_for("github", method="POST", path_contains="/issues/1/assignees")
+    assert pr.assignees == ["bob", "carol"]
     assert pr.auto_merge is not None and pr.auto_merge.method == "merge" and not pr.merged
     assert "Rolling out ghcr.io/acme/api:1.2.0." in (pr.body or "")
     assert f"{forge.url}/acme/gitops/actions/runs/4242" in (pr.body or "")  # the run URL from the context

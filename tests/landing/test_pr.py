@@ -156,18 +156,22 @@ def test_the_forges_own_token_variable_wins_when_both_are_set(repo, provider):
     assert bump_pr(config).outcome == "created"
 
 
-def test_reviewers_and_draft_and_refused_decorations_are_warnings(repo, provider):
+def test_reviewers_assignees_and_draft_are_applied(repo, provider):
     result = bump_pr(settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--draft",
                               "--reviewer", "alice", "--assignee", "bob"))
     pull = repo.pull(REPO, result.pr_number)
     assert result.outcome == "created" and pull.draft and pull.state == "open"
-    if provider == "github":
-        assert pull.requested_reviewers == ["alice"]
-        # the local forge has no assignees endpoint: the forge's 404 becomes a warning, not a failure
-        assert [w for w in result.warnings if "assign" in w and "404" in w]
-    else:
-        # the local forge has no /users endpoint to turn names into GitLab ids: two warnings
-        assert len([w for w in result.warnings if "look up user" in w]) == 2
+    assert pull.requested_reviewers == ["alice"] and pull.assignees == ["bob"]
+    assert not [w for w in result.warnings if "assign" in w or "review" in w]
+
+
+def test_a_refused_decoration_is_a_warning_not_a_failure(repo, provider):
+    where = "/issues/1/assignees" if provider == "github" else "/users"
+    repo.inject(faults.http_status(422, service=provider, path_contains=where, times=5))
+    result = bump_pr(settings(repo, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--assignee", "bob"))
+    pull = repo.pull(REPO, result.pr_number)
+    assert result.outcome == "created" and pull.state == "open" and pull.assignees == []
+    assert [w for w in result.warnings if "bob" in w or "assign" in w]
 
 
 def test_bad_template_fails_before_anything_is_cloned(repo, provider):

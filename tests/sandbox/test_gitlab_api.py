@@ -95,3 +95,20 @@ def test_merge_refusals(forge: Forge, tmp_path: Path) -> None:
     assert "topic" not in [b.name for b in project.branches.list()]
     with pytest.raises(gitlab.GitlabMRClosedError):
         mr.merge()  # already merged: 405
+
+
+def test_users_are_looked_up_by_name_and_assigned_by_id(forge: Forge, tmp_path: Path) -> None:
+    work, project = _project(forge, tmp_path)
+    work.commit_on("topic", {"b.txt": "b"}, "b")
+    client = gitlab.Gitlab(forge.gitlab_api_url, private_token=forge.token)
+    alice, bob = (client.users.list(username=name)[0] for name in ("alice", "bob"))
+    assert (alice.username, bob.username) == ("alice", "bob") and alice.id != bob.id
+    mr = project.mergerequests.create({"source_branch": "topic", "target_branch": "main", "title": "t",
+                                       "assignee_ids": [alice.id]})
+    project.mergerequests.update(mr.iid, {"reviewer_ids": [bob.id]})
+    pull = forge.pull("acme/gitops", mr.iid)
+    assert pull.assignees == ["alice"] and pull.requested_reviewers == ["bob"]
+    assert [u["username"] for u in project.mergerequests.get(mr.iid).reviewers] == ["bob"]
+    with pytest.raises(gitlab.GitlabUpdateError) as unknown:
+        project.mergerequests.update(mr.iid, {"assignee_ids": [424242]})
+    assert unknown.value.response_code == 400

@@ -68,6 +68,35 @@ def current_user(store: Store, req: Request) -> Response:
     return ok(None, {**J.user(store.login(req.token)), "email": None, "is_admin": False, "bot": False})
 
 
+@routes.add("GET", "/users")
+def find_users(store: Store, req: Request) -> Response:
+    """Every username exists in the sandbox (there is no user directory to consult): a lookup by
+    `username` answers that one user, and remembers its id so MRs can be assigned by id."""
+    name = req.arg("username") or store.login(req.token)
+    found = J.user(name)
+    with store.lock:
+        store.gitlab_users[found["id"]] = name
+    return ok(None, [found])
+
+
+def _usernames(store: Store, value: Any, key: str) -> list[str]:
+    ids = value if isinstance(value, list) else [v for v in str(value or "").split(",") if v.strip()]
+    try:
+        names = [store.gitlab_users.get(int(i)) for i in ids]
+    except (TypeError, ValueError):
+        raise error(400, {key: ["is invalid"]}) from None
+    if None in names:
+        raise error(400, {key: ["contains an unknown user id"]})
+    return [n for n in names if n]
+
+
+def _people(store: Store, pull: Pull, params: dict[str, Any]) -> None:
+    if "assignee_ids" in params:
+        pull.assignees = _usernames(store, params["assignee_ids"], "assignee_ids")
+    if "reviewer_ids" in params:
+        pull.requested_reviewers = _usernames(store, params["reviewer_ids"], "reviewer_ids")
+
+
 @routes.add("GET", P, "getApiV4ProjectsId")
 def get_project(store: Store, req: Request, id: str) -> Response:
     return ok("getApiV4ProjectsId", J.project(req, find_project(store, id)))
@@ -170,6 +199,7 @@ def create_mr(store: Store, req: Request, id: str) -> Response:
     pull = Pull(id=store.next_id(), number=max(repo.pulls, default=0) + 1, repo=repo.full_name, title=title,
                 body=params.get("description"), head=source, base=target, author=store.login(req.token),
                 created_at=stamp, updated_at=stamp, draft=draft, labels=_labels(params.get("labels")))
+    _people(store, pull, params)
     for name in pull.labels:
         store.label_id(repo, name)
     repo.pulls[pull.number] = pull
@@ -198,6 +228,7 @@ def update_mr(store: Store, req: Request, id: str, iid: str) -> Response:
         if params["target_branch"] not in repo.bare.branches():
             raise error(400, {"target_branch": ["is invalid"]})
         pull.base = str(params["target_branch"])
+    _people(store, pull, params)
     if "labels" in params:
         pull.labels = _labels(params["labels"])
     pull.labels += [n for n in _labels(params.get("add_labels")) if n not in pull.labels]

@@ -158,6 +158,7 @@ class Store:
         self.rebase_delay = 0.05  # seconds GitLab's asynchronous rebase takes
         self.logins: dict[str, str] = {}  # API token -> the user it authenticates
         self.read_only: set[str] = set()  # tokens that may read but not write (git push gets 403)
+        self.gitlab_users: dict[int, str] = {}  # GitLab user id -> username, for ids seen by clients
 
     def next_id(self) -> int:
         with self.lock:
