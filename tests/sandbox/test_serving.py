@@ -138,3 +138,17 @@ def test_every_error_is_logged(forge: Forge, caplog: pytest.LogCaptureFixture) -
     requests.get(f"{forge.github_api_url}/user", timeout=5)
     assert "forge: GET /api/v3/repos/acme/none -> 404 Not Found" in caplog.text
     assert "forge: GET /api/v3/user -> 401 Requires authentication" in caplog.text
+
+
+def test_gits_credential_less_first_request_is_not_logged_as_an_error() -> None:
+    import logging
+    from types import SimpleNamespace
+
+    from updater.sandbox.serving import _error_level
+
+    anonymous, with_token = SimpleNamespace(headers={}), SimpleNamespace(headers={"Authorization": "Basic x"})
+    assert _error_level("git", 401, anonymous) == logging.DEBUG  # the auth handshake every clone starts with
+    assert _error_level("git", 401, with_token) == logging.INFO  # a wrong token is worth a line
+    assert _error_level("github", 401, anonymous) == logging.INFO
+    assert _error_level("git", 502, anonymous) == logging.WARNING
+    assert _error_level("git", None, anonymous) == logging.WARNING

@@ -54,6 +54,14 @@ def error_body(service: str, status: int, message: str) -> Any:
     return None
 
 
+def _error_level(service: str, status: int | None, handler: BaseHTTPRequestHandler) -> int:
+    if status is None or status >= 500:
+        return logging.WARNING
+    if service == "git" and status == 401 and "Authorization" not in handler.headers:
+        return logging.DEBUG  # git's first, credential-less request: the normal auth handshake
+    return logging.INFO
+
+
 def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
     started = time.monotonic()
     path = urlsplit(handler.path).path
@@ -66,7 +74,7 @@ def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
         recorded = True
         if status is None or status >= 400:  # every error is logged (the request log has them all too)
             message = body.get("message", body.get("error", "")) if isinstance(body, dict) else ""
-            log.log(logging.WARNING if status is None or status >= 500 else logging.INFO,
+            log.log(_error_level(service, status, handler),
                     "forge: %s %s -> %s %s", handler.command, urlsplit(handler.path).path, status or "dropped",
                     message)
         forge.record(LoggedRequest(handler.command, handler.path, service, operation, status,
