@@ -31,8 +31,17 @@ COMMANDS = {
 log = logging.getLogger("updater")
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keep hand-wrapped examples in descriptions and show defaults next to each flag."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep hand-wrapped examples in descriptions; show a flag's default when it says something
+    (not for switches, unset values, or help that already names its default)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text:
+            return text
+        if action.option_strings and action.nargs != 0:
+            return f"{text} (default: %(default)s)"
+        return text
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from updater.commands.options import add_forge_options, add_identity_options, add_retry_options, add_token_option
+
 HELP = "change image references (in files here, or in a repository by push or pull request)"
 DESCRIPTION = """\
 Point every reference to an image at a new tag or digest, editing only the bytes of the changed
@@ -57,26 +59,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     repo.add_argument("--mode", choices=("push", "pr"),
                       help="push: commit straight to --branch; pr: open or update a pull/merge request "
                            "(default: pr for GitHub/GitLab remotes, push otherwise)")
-    repo.add_argument("--token-env", metavar="VAR",
-                      help="environment variable holding the token (default: GITHUB_TOKEN or GITLAB_TOKEN)")
+    add_token_option(repo)
     repo.add_argument("--message", metavar="TEMPLATE",
                       help="commit message template: {summary} {image} {tag} {old} {new} {files} {changes} "
                            "{ci[VAR]}... (README: Usage: push mode)")
-    repo.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: git config, then updater-bot)")
-    repo.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
-    repo.add_argument("--retries", type=int, default=20, metavar="N",
-                      help="attempts at most for push races and transient failures (1: no retry)")
-    repo.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
-                      help="give up retrying after this long in total")
-    repo.add_argument("--retry-wait", type=float, default=0.25, metavar="SECONDS",
-                      help="smallest backoff step (a failed attempt's duration if longer); each retry waits "
-                           "a random time up to step x 2^n (full jitter)")
-    repo.add_argument("--retry-wait-max", type=float, default=15.0, metavar="SECONDS",
-                      help="cap on any single wait between attempts")
+    add_identity_options(repo)
+    add_retry_options(repo)
 
     pr = parser.add_argument_group("pull / merge requests (--mode pr)")
-    pr.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
-    pr.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
+    add_forge_options(pr)
     pr.add_argument("--pr-branch", metavar="TEMPLATE",
                     help="branch name template for the PR (default: updater/{base}/{target})")
     pr.add_argument("--title", metavar="TEMPLATE", help="PR title template")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from updater.commands.options import add_forge_options, add_identity_options, add_retry_options, add_token_option
+
 HELP = "regenerate every open updater pull/merge request whose base branch moved"
 DESCRIPTION = """\
 Refresh the pull requests (GitHub) or merge requests (GitLab) that `updater bump --mode pr` opened
@@ -26,21 +28,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", required=True, metavar="URL", help="the manifest repository (https or ssh URL)")
     parser.add_argument("--branch", metavar="NAME", help="only used to clone; PRs keep their own bases "
                         "(default: the remote's default branch)")
-    parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
-    parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
-    parser.add_argument("--token-env", metavar="VAR",
-                        help="environment variable holding the token (default: GITHUB_TOKEN or GITLAB_TOKEN)")
+    add_forge_options(parser)
+    add_token_option(parser)
     parser.add_argument("--pr-branch", metavar="TEMPLATE",
                         help="the branch template the PRs were opened with; its fixed prefix selects them "
                              "(default: updater/{base}/{target})")
     parser.add_argument("--title", metavar="TEMPLATE", help="PR title template, as given to bump")
     parser.add_argument("--body", metavar="TEMPLATE", help="PR body template, as given to bump")
-    parser.add_argument("--author", metavar="'NAME <EMAIL>'", help="commit author (default: updater-bot)")
-    parser.add_argument("--committer", metavar="'NAME <EMAIL>'", help="committer (default: the author)")
+    add_identity_options(parser)
     parser.add_argument("--no-validate", action="store_true", help="skip re-building touched Kustomize trees")
-    parser.add_argument("--retries", type=int, default=20, metavar="N", help="attempts at most per PR on races")
-    parser.add_argument("--retry-timeout", type=float, default=300.0, metavar="SECONDS",
-                        help="give up retrying one PR after this long")
+    add_retry_options(parser)
     parser.add_argument("--all", action="store_true",
                         help="regenerate every PR whose base moved, even those the forge can merge as they are "
                              "(default: only behind or conflicting ones, so CI is not restarted for nothing)")

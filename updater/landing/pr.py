@@ -23,13 +23,13 @@ from updater.errors import AuthFailed, BadInput, UpdaterError
 from updater.forges.base import ForgeTarget, Mergeability, Provider, PullRequest, detect_target, open_provider
 from updater.forges.retry import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
-from updater.git.identity import BOT, Identity
+from updater.git.identity import BOT
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.result import LandingResult
-from updater.landing.retry import RetryPolicy
+from updater.landing.settings import identity_from, retry_policy_from_args
 from updater.refs import ImageRef
 
 log = logging.getLogger("updater.landing")
@@ -63,11 +63,11 @@ class PrSettings:
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
-        retry = _retry_policy(args)
+        retry = retry_policy_from_args(args)
         pr_body.check_templates(title_template=getattr(args, "title", None), body_template=getattr(args, "body", None),
                                 branch_template=getattr(args, "pr_branch", None))
-        author = _identity(getattr(args, "author", None), "--author", env, "AUTHOR") or BOT
-        committer = _identity(getattr(args, "committer", None), "--committer", env, "COMMITTER") or author
+        author = identity_from(args.author, "--author", env, "AUTHOR") or BOT
+        committer = identity_from(args.committer, "--committer", env, "COMMITTER") or author
         source, pipeline = pr_body.source_links(env)
         options = PrOptions(
             title=getattr(args, "title", None), body=getattr(args, "body", None),
@@ -155,29 +155,6 @@ def _needs_refresh(lander: PrLander, provider: Provider, pr: PullRequest, state:
         verdict = provider.mergeability(pr)
     log.info("pull request #%d (%s): %s", pr.number, pr.head, verdict)
     return verdict in ("behind", "conflicting", "unknown")  # unknown: regenerating is the safe side
-
-
-def _retry_policy(args: argparse.Namespace) -> RetryPolicy:
-    """The race/transient retry bounds from the same flags push mode reads (README "Usage: push mode")."""
-    wait = getattr(args, "retry_wait", None)
-    wait = RetryPolicy.wait_base if wait is None else wait
-    wait_max = getattr(args, "retry_wait_max", None)
-    if args.retries < 1:
-        raise BadInput(f"--retries {args.retries}: give at least 1 (1 means no retry)")
-    if args.retry_timeout <= 0:
-        raise BadInput(f"--retry-timeout {args.retry_timeout:g}: give a positive number of seconds")
-    if wait < 0:
-        raise BadInput(f"--retry-wait {wait:g}: give zero or more seconds")
-    return RetryPolicy(attempts=args.retries, timeout=args.retry_timeout, wait_base=wait,
-                       wait_max=max(wait, RetryPolicy.wait_max if wait_max is None else wait_max))
-
-
-def _identity(value: str | None, flag: str, env: Mapping[str, str], role: str) -> Identity | None:
-    """The flag, else git's own GIT_<ROLE>_NAME / GIT_<ROLE>_EMAIL variables, else None (push mode's rule)."""
-    if value:
-        return Identity.parse(value, flag=flag)
-    name, email = env.get(f"GIT_{role}_NAME"), env.get(f"GIT_{role}_EMAIL")
-    return Identity(name, email) if name and email else None
 
 
 def branch_prefix(template: str | None) -> str:

@@ -48,22 +48,10 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Land
     url, credentials = resolve_credentials(args.repo, env, token_env=getattr(args, "token_env", None))
     if not args.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
-    retries = getattr(args, "retries", RetryPolicy.attempts)
-    timeout = getattr(args, "retry_timeout", RetryPolicy.timeout)
-    wait = getattr(args, "retry_wait", None)
-    wait_max = getattr(args, "retry_wait_max", None)
-    if retries < 1:
-        raise BadInput(f"--retries {retries}: give at least 1 (1 means no retry)")
-    if timeout <= 0:
-        raise BadInput(f"--retry-timeout {timeout:g}: give a positive number of seconds")
-    wait = RetryPolicy.wait_base if wait is None else wait
-    wait_max = max(wait, RetryPolicy.wait_max if wait_max is None else wait_max)
-    if wait < 0:
-        raise BadInput(f"--retry-wait {wait:g}: give zero or more seconds")
     template = args.message or DEFAULT_TEMPLATE
     check_template(template)
-    author = _identity(args.author, "--author", env, "AUTHOR")
-    committer = _identity(args.committer, "--committer", env, "COMMITTER")
+    author = identity_from(args.author, "--author", env, "AUTHOR")
+    committer = identity_from(args.committer, "--committer", env, "COMMITTER")
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
@@ -77,14 +65,29 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Land
         message_template=template,
         author=author,
         committer=committer,
-        retry=RetryPolicy(attempts=retries, timeout=timeout, wait_base=wait, wait_max=wait_max),
+        retry=retry_policy_from_args(args),
         ci=ci_context(env),
         dry_run=args.dry_run,
         json=args.json,
     )
 
 
-def _identity(flag_value: str | None, flag: str, env: Mapping[str, str], role: str) -> Identity | None:
+def retry_policy_from_args(args: argparse.Namespace) -> RetryPolicy:
+    """The race/transient retry bounds from --retries/--retry-timeout/--retry-wait/--retry-wait-max
+    (shared by push mode, PR mode and `updater rebase`; see updater.commands.options)."""
+    retries, timeout = args.retries, args.retry_timeout
+    wait = RetryPolicy.wait_base if args.retry_wait is None else args.retry_wait
+    wait_max = max(wait, RetryPolicy.wait_max if args.retry_wait_max is None else args.retry_wait_max)
+    if retries < 1:
+        raise BadInput(f"--retries {retries}: give at least 1 (1 means no retry)")
+    if timeout <= 0:
+        raise BadInput(f"--retry-timeout {timeout:g}: give a positive number of seconds")
+    if wait < 0:
+        raise BadInput(f"--retry-wait {wait:g}: give zero or more seconds")
+    return RetryPolicy(attempts=retries, timeout=timeout, wait_base=wait, wait_max=wait_max)
+
+
+def identity_from(flag_value: str | None, flag: str, env: Mapping[str, str], role: str) -> Identity | None:
     """The flag, else git's own GIT_<ROLE>_NAME / GIT_<ROLE>_EMAIL variables, else None."""
     if flag_value:
         return Identity.parse(flag_value, flag=flag)
