@@ -184,3 +184,27 @@ def test_scoped_walk_does_not_enter_directories_outside_the_scope(tree: Path, tm
     assert any("apps/web/out.yaml" in w for w in plan_bump(tree, [API]).warnings)
     plan = plan_bump(tree, [API], paths=["apps/api/**"])
     assert plan.files == ("apps/api/base/deployment.yaml",) and plan.warnings == ()
+
+
+def test_a_failed_rename_midway_puts_back_the_files_already_replaced(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk fills up between the first and the second rename: a real OSError from os.replace,
+    # injected at the OS boundary (no other way to fail a rename deterministically as root).
+    write(tree, {"z.yaml": "containers:\n- image: ghcr.io/acme/api:1.0\n"})
+    plan = plan_bump(tree, [API])
+    assert plan.files == ("apps/api/base/deployment.yaml", "z.yaml")
+    before = snapshot(tree)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("updater.bump.engine.os.replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        apply_plan(tree, plan)
+    assert len(calls) == 3  # first file replaced, second failed, first put back
+    assert snapshot(tree) == before  # every file as it was, no temp file left behind
