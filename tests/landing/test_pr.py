@@ -130,8 +130,10 @@ def test_cli_json_report_and_token_masking(repo, provider):
     env = {**os.environ, **env_for(repo, provider)}
     env.pop("GITLAB_TOKEN" if provider == "github" else "GITHUB_TOKEN", None)
     done = subprocess.run([sys.executable, "-m", "updater", "-v", *argv(repo, provider, "--image",
-                           "ghcr.io/acme/app02:1.1.0", "--json")], env=env, capture_output=True, text=True, timeout=120)
+                           "ghcr.io/acme/app02:1.1.0", "--json", "--message", "deploy {image}")],
+                          env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert "--message is for push mode and is not used with --mode pr" in done.stderr  # said, not silently dropped
     report = json.loads(done.stdout)
     assert {k: report[k] for k in ("outcome", "branch", "base", "pr_number", "changed")} == {
         "outcome": "created", "branch": "updater/main/app02", "base": "main", "pr_number": 1, "changed": True}

@@ -90,6 +90,10 @@ class PrSettings:
 
 def run_pr(args: argparse.Namespace) -> int:
     settings = PrSettings.from_args(args, os.environ)
+    if getattr(args, "message", None):
+        # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
+        log.warning("--message is for push mode and is not used with --mode pr: the commit message is the "
+                    "PR title (set it with --title) followed by the table of changes")
     _print([bump_pr(settings)], settings, single=True)
     return 0
 
