@@ -232,3 +232,25 @@ def test_lasting_drift_is_one_event_not_one_per_pass(kube_api: KubeApiServer, ku
     reasons = [e["reason"] for e in kube_api.list("v1", "Event", "updater-system")]
     assert reasons == ["Synced", "Drift"]
     assert inventory_status(kube_api)["sync"] == "OutOfSync"
+
+
+def test_an_agent_bound_by_roles_to_its_namespaces_syncs_and_prunes(gitops: GitOpsRepo, tmp_path: Path) -> None:
+    # Least privilege: Roles in "shop" and the agent's own namespace only, no cluster-wide list.
+    with KubeApiServer(namespaces=("shop", "updater-system")) as kube:
+        kube.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+        agent_namespace(kube)
+        gitops.commit({"clusters/prod/namespace.yaml": None}, "the platform team owns the namespace")
+        agent = make_agent(kube.write_kubeconfig(tmp_path / "scoped.kubeconfig"), gitops, tmp_path,
+                           prune=True, allowed_namespaces=("shop",))
+        app = agent.settings.apps[0]
+        status = agent.sync_app(app)
+        assert status.errors == () and status.sync == "Synced", status.errors
+        assert image_of(kube) == "ghcr.io/acme/api:1.0.0"
+        kube.clear_log()
+        gitops.commit({"clusters/prod/api/settings.yaml": None}, "drop the settings")
+        status = agent.sync_app(app)
+        assert status.errors == () and kube.get("v1", "ConfigMap", "settings", "shop") is None  # pruned
+        # the forbidden cluster-wide list is tried once per kind, then the agent lists per namespace
+        assert [r.path for r in kube.requests if r.code == 403] == []
+        assert {r.path for r in kube.requests if r.method == "GET" and "configmaps" in r.path} >= {
+            "/api/v1/namespaces/shop/configmaps"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 from updater.agent import apply as applier
-from updater.agent.client import KubeClient, KubeError, KubeNotFound, Resource
+from updater.agent.client import KubeClient, KubeError, KubeForbidden, KubeNotFound, Resource
 from updater.agent.desired import DesiredCache
 from updater.agent.diff import ObjectDiff, object_diff
 from updater.agent.health import Health, app_health, object_health
@@ -69,6 +69,7 @@ class Agent:
                                                 default_namespace=app.namespace or client.config.namespace)
                          for app in settings.apps}
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
+        self._role_bound: set[tuple[str, str]] = set()  # (app, kind) listed per namespace (cluster list forbidden)
         self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}
         self._reported: dict[str, tuple[str, str, str]] = {}
         self.errors: dict[str, UpdaterError] = {}  # why an app's last pass stopped before applying
@@ -215,9 +216,25 @@ class Agent:
                 continue
             resource = self.client.resource(version, kind)  # here, not in a worker: discovery is not shared
             if resource is not None:  # None: a CRD not installed yet, so nothing of that kind exists
-                lists[(group, kind)] = self._pool.submit(self.client.list, resource,
-                                                         label_selector=f"{APP_LABEL}={app.name}")
+                lists[(group, kind)] = self._pool.submit(self._list_labelled, app, resource,
+                                                         f"{APP_LABEL}={app.name}")
         return lists
+
+    def _list_labelled(self, app: AppSettings, resource: Resource, selector: str) -> list[Obj]:
+        """Objects of one kind matching `selector`: one cluster-wide list, or, for an agent bound by
+        Roles to the app's allowed namespaces (the cluster-wide list is forbidden), one per namespace."""
+        per_namespace = resource.namespaced and bool(app.allowed_namespaces)
+        if not (per_namespace and (app.name, resource.kind) in self._role_bound):
+            try:
+                return self.client.list(resource, label_selector=selector)
+            except KubeForbidden:
+                if not per_namespace:
+                    raise
+                log.info("%s: listing %s cluster-wide is forbidden; listing in %s instead",
+                         app.name, resource.plural, ", ".join(app.allowed_namespaces))
+                self._role_bound.add((app.name, resource.kind))
+        return [obj for namespace in app.allowed_namespaces
+                for obj in self.client.list(resource, namespace=namespace, label_selector=selector)]
 
     def _confirm_drift(self, plan: SyncPlan) -> SyncPlan:
         """Ask the server about each object the cheap check calls drifted: when a server-side apply
@@ -248,7 +265,7 @@ class Agent:
         for (_, kind), version in kinds.items():
             resource = self.client.resource(version, kind)
             if resource is not None:
-                for item in self.client.list(resource, label_selector=f"{APP_LABEL},{APP_LABEL}!={app.name}"):
+                for item in self._list_labelled(app, resource, f"{APP_LABEL},{APP_LABEL}!={app.name}"):
                     owners[key_of(item)] = item["metadata"]["labels"][APP_LABEL]
         return owners
 

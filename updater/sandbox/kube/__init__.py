@@ -19,10 +19,12 @@ Emulated:
 - the `status` subresource (tests write any status with `KubeApiServer.set_status`), workload
   rollout status written by a stand-in controller whose outcome tests can steer (`controller`),
   `scale`, finalizers, namespace and owner-reference deletion;
-- watches (replayed from a bounded event log), optional bearer-token auth, a request log.
+- watches (replayed from a bounded event log), optional bearer-token auth, a request log;
+- one slice of RBAC: `KubeApiServer(namespaces=...)` acts as a caller bound by Roles in those
+  namespaces (403 Forbidden elsewhere; `scope`).
 
-Deliberately not emulated: admission (webhooks, quotas, RBAC enforcement — every authenticated
-request is allowed), field-name/schema validation (`fieldValidation` is accepted and ignored),
+Deliberately not emulated: admission (webhooks, quotas, RBAC rules — apart from the namespace
+scope above every authenticated request is allowed), field-name/schema validation (`fieldValidation` is accepted and ignored),
 pods/ReplicaSets/scheduling (status counts are reported, not simulated), version conversion (each
 CRD version is stored as sent), protobuf/CBOR, TLS, YAML request bodies (send JSON, which is YAML),
 and core/v1 and events.k8s.io/v1 Events are stored separately.

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from updater.sandbox.git_http import read_request_body
-from updater.sandbox.kube import errors, hooks, openapi
+from updater.sandbox.kube import errors, hooks, openapi, scope
 from updater.sandbox.kube.api import KubeApi
 from updater.sandbox.kube.controller import Controller
 from updater.sandbox.kube.discovery import Discovery, ResourceType
@@ -52,10 +52,12 @@ class LoggedRequest:
 
 class KubeApiServer:
     def __init__(self, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 establish_crds: bool = True) -> None:
+                 establish_crds: bool = True, namespaces: tuple[str, ...] | None = None) -> None:
         """`establish_crds=False`: new CRDs stay un-Established (their kinds unserved) until
-        `establish_crd(name)` — to test a client that must wait for them."""
+        `establish_crd(name)` — to test a client that must wait for them. `namespaces`: callers are
+        bound by Roles in those namespaces only (403 elsewhere; see `scope`)."""
         self.token = token
+        self.namespaces = namespaces
         self.store = Store()
         self.discovery = Discovery()
         self.crd_policy = hooks.CrdPolicy(establish=establish_crds)
@@ -208,6 +210,10 @@ def _handler_for(server: KubeApiServer) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self, request: Request) -> Response:
             if server.token and self.headers.get("Authorization") != f"Bearer {server.token}":
                 return Response(401, errors.unauthorized().status())
+            if server.namespaces is not None:
+                refused = scope.forbidden_outside(request.path, request.method, server.namespaces)
+                if refused is not None:
+                    return Response(403, refused.status())
             if request.path == "/version":
                 return Response(200, _VERSION)
             if request.path in ("/healthz", "/readyz", "/livez"):
