@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -113,8 +114,12 @@ def run_job(job: dict[str, Any], predefined: dict[str, str], project_dir: Path) 
     """The job's script lines in one shell, as a runner does, with `python` being this interpreter."""
     bin_dir = project_dir.parent / "bin"
     bin_dir.mkdir(exist_ok=True)
-    (bin_dir / "python").unlink(missing_ok=True)
-    (bin_dir / "python").symlink_to(sys.executable)
+    # A wrapper that execs this interpreter, never a symlink to it: a symlinked venv python resolves to the
+    # base interpreter and loses the venv's site-packages (green only where the base has our packages).
+    wrapper = bin_dir / "python"
+    wrapper.unlink(missing_ok=True)
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+    wrapper.chmod(0o755)
     env = clean_env({**predefined, **{k: str(v) for k, v in job["variables"].items()}})
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
     script = "set -e\n" + "\n".join(job["script"])
