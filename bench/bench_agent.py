@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.gitrepos import askpass_env, clone, commit_all, git, make_remote  # noqa: E402
-from updater.sandbox.git_http import GitHttpServer  # noqa: E402
-from updater.sandbox.kube.kubectl import run_kubectl  # noqa: E402
-from updater.sandbox.kube.server import KubeApiServer  # noqa: E402
+from updater_sandbox.git_http import GitHttpServer  # noqa: E402
+from updater_sandbox.kube.kubectl import run_kubectl  # noqa: E402
+from updater_sandbox.kube.server import KubeApiServer  # noqa: E402
 
 TOKEN = "bench-git-token-0123456789"
 SECRET = "bench-webhook-secret"

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from updater.git.credentials import resolve_credentials  # noqa: E402
 from updater.git.workspace import Workspace  # noqa: E402
-from updater.sandbox.git_http import GitHttpServer  # noqa: E402
+from updater_sandbox.git_http import GitHttpServer  # noqa: E402
 
 TOKEN = "bench-clone-token-42"
 KINDS = [f"manifest-{k:02d}.yaml" for k in range(20)]

@@ -30,8 +30,8 @@ import github  # noqa: E402
 import requests  # noqa: E402
 
 from tests.gitrepos import GIT_ENV, askpass_env  # noqa: E402
-from updater.sandbox.forge import Forge  # noqa: E402
-from updater.sandbox.schemas import entry_violations  # noqa: E402
+from updater_sandbox.forge import Forge  # noqa: E402
+from updater_sandbox.schemas import entry_violations  # noqa: E402
 
 REPO = "acme/gitops"
 

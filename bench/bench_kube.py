@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from updater.sandbox.kube.server import KubeApiServer  # noqa: E402
+from updater_sandbox.kube.server import KubeApiServer  # noqa: E402
 
 APPLY = {"Content-Type": "application/apply-patch+yaml"}
 

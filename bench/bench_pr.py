@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.landing.pr_support import REPO, TOKEN_VAR, api_url, app_files, merge  # noqa: E402
-from updater.sandbox.forge import Forge  # noqa: E402
+from updater_sandbox.forge import Forge  # noqa: E402
 
 API = ("github", "graphql", "gitlab")
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.gitrepos import git, make_remote  # noqa: E402
 from tests.landing.push_helpers import deployment  # noqa: E402
-from updater.sandbox.git_http import GitHttpServer  # noqa: E402
+from updater_sandbox.git_http import GitHttpServer  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 

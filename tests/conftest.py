@@ -7,7 +7,7 @@ import pytest
 
 from updater import secrets
 
-pytest_plugins: list[str] = ["updater.sandbox.pytest_plugin", "updater.sandbox.kube.pytest_plugin"]
+pytest_plugins: list[str] = ["updater_sandbox.pytest_plugin", "updater_sandbox.kube.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

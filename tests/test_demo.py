@@ -13,8 +13,8 @@ import pytest
 
 from updater.cli import main
 from updater.config import parse_config
-from updater.sandbox.schemas import entry_violations
-from updater.demo import BUMPS, DemoBump, bump_line, example_files, pr_line, run_demo
+from updater_sandbox.schemas import entry_violations
+from updater_sandbox.demo import BUMPS, DemoBump, bump_line, example_files, pr_line, run_demo
 
 
 def test_example_repository_has_the_config_and_every_target_points_at_files() -> None:

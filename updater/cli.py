@@ -2,7 +2,8 @@
 
 This is the only place that catches `UpdaterError` (one masked line on stderr, its documented exit
 code) and unexpected exceptions (traceback, exit 1). Command modules under `updater.commands` are
-imported eagerly for their argument definitions, so they must import heavy libraries (PyGithub,
+imported eagerly for their argument definitions (and those other distributions add through the
+`updater.commands` entry-point group), so they must import heavy libraries (PyGithub,
 python-gitlab, GitPython) only inside their `run` functions: `updater --help` and a local bump stay fast.
 """
 
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from updater import __version__
-from updater.errors import ExitCode, UpdaterError
+from updater.errors import BadInput, ExitCode, UpdaterError
 from updater.secrets import MaskingFilter, mask
 
 # subcommand -> module under updater.commands exposing `HELP`, `configure(parser)` and `run(args) -> int`
@@ -24,8 +26,14 @@ COMMANDS = {
     "bump": "bump",
     "rebase": "rebase",
     "agent": "agent",
-    "sandbox": "sandbox",
-    "demo": "demo",
+}
+# Commands another distribution adds through the `updater.commands` entry-point group (a module with the
+# same three names). The local forge and `updater demo` ship in `updater-sandbox` (sandbox/ in this
+# repository), so the product's wheel and image carry no emulator; without it these two explain themselves.
+PLUGIN_GROUP = "updater.commands"
+PLUGIN_HINTS = {
+    "demo": "run the whole loop on a bundled example (needs the updater-sandbox package)",
+    "sandbox": "run the local forge (needs the updater-sandbox package)",
 }
 
 log = logging.getLogger("updater")
@@ -62,20 +70,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"updater.commands.{module_name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"updater.commands.{module_name}":
-                raise
-            continue  # a command not built yet in this checkout
+    modules = {name: f"updater.commands.{module}" for name, module in COMMANDS.items()}
+    modules.update(plugin_commands())
+    for name, module_name in modules.items():
+        module = importlib.import_module(module_name)
         command = sub.add_parser(
             name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
             formatter_class=_Formatter,
         )
         module.configure(command)
         command.set_defaults(_run=module.run)
+    for name, hint in PLUGIN_HINTS.items():
+        if name not in modules:
+            command = sub.add_parser(name, help=hint, description=hint, add_help=True)
+            command.set_defaults(_run=_missing_plugin(name))
     return parser
+
+
+def plugin_commands() -> dict[str, str]:
+    """Subcommand name -> module, from installed distributions' `updater.commands` entry points."""
+    found: dict[str, str] = {}
+    for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        if entry.name not in COMMANDS:  # a plugin never replaces a built-in command
+            found[entry.name] = entry.value
+    return found
+
+
+def _missing_plugin(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(_args: argparse.Namespace) -> int:
+        raise BadInput(
+            f"`updater {name}` comes with the updater-sandbox package, which is not installed: "
+            "run `pip install -e . -e ./sandbox` in a checkout of updater (README, Quick start)"
+        )
+    return run
 
 
 def configure_logging(verbosity: int, quiet: bool) -> None:

@@ -13,8 +13,8 @@ from tests.gitrepos import askpass_env, clone, commit_all, git, make_remote, wri
 from updater.agent.client import KubeClient, load_config
 from updater.agent.loop import Agent
 from updater.agent.settings import AgentSettings, AppSettings
-from updater.sandbox.git_http import GitHttpServer
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.git_http import GitHttpServer
+from updater_sandbox.kube.server import KubeApiServer
 
 TOKEN = "gitops-read-token-4321"
 REPO = "acme/gitops.git"

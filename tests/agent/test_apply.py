@@ -9,7 +9,7 @@ import pytest
 
 from tests.agent.conftest import GitOpsRepo, agent_namespace, make_agent
 from updater.agent.client import KubeClient, KubeForbidden, KubeNotFound, load_config
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1

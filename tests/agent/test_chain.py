@@ -18,8 +18,8 @@ from updater.agent.loop import Agent
 from updater.agent.report import commit_statuses
 from updater.agent.settings import AgentSettings, AppSettings
 from updater.cli import main
-from updater.sandbox.forge import Forge
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.forge import Forge
+from updater_sandbox.kube.server import KubeApiServer
 
 
 @pytest.mark.parametrize("provider", ["github", "gitlab"])

@@ -9,7 +9,7 @@ import pytest
 
 from updater.agent.client import KubeClient, load_config
 from updater.errors import BadInput
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 from updater.secrets import mask
 
 KUBECONFIG = """\

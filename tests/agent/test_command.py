@@ -9,7 +9,7 @@ import pytest
 
 from tests.agent.conftest import TOKEN, GitOpsRepo, agent_namespace, deployment, image_of
 from updater.cli import main
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 
 def args(gitops: GitOpsRepo, kubeconfig: Path, tmp_path: Path, *extra: str) -> list[str]:

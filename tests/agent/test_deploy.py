@@ -9,7 +9,7 @@ from collections.abc import Callable
 from updater.agent import yamldocs
 from updater.kustomize import build
 from updater.proc import Result
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

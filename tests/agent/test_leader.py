@@ -10,7 +10,7 @@ import pytest
 from tests.agent.conftest import agent_namespace
 from updater.agent.client import KubeClient, KubeConflict, load_config
 from updater.agent.leader import LEASE, LeaderElector, is_expired, micro_time
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 
 class Clock:

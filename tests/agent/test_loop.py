@@ -19,7 +19,7 @@ from updater.agent.leader import LeaderElector
 from updater.agent.loop import Agent
 from updater.agent.objects import APP_LABEL
 from updater.agent.server import AgentServer
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 
 def inventory_status(kube: KubeApiServer, app: str = "shop") -> dict:

@@ -12,8 +12,8 @@ from updater.agent.client import KubeClient, load_config
 from updater.agent.loop import Agent
 from updater.agent.report import AppStatus, commit_state, commit_statuses, event_for, repo_slug
 from updater.agent.settings import AgentSettings, AppSettings
-from updater.sandbox.forge import Forge
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.forge import Forge
+from updater_sandbox.kube.server import KubeApiServer
 
 
 def status(**changes: object) -> AppStatus:

@@ -9,7 +9,7 @@ import pytest
 from tests.gitrepos import askpass_env, clone, commit_all, git, make_remote, write_tree
 from updater.agent.source import Source
 from updater.errors import AuthFailed, BadInput
-from updater.sandbox.git_http import GitHttpServer
+from updater_sandbox.git_http import GitHttpServer
 
 TOKEN = "agent-read-token-5678"
 

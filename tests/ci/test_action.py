@@ -11,7 +11,7 @@ import pytest
 
 from tests.ci.runner import action, run_action
 from updater.ci.options import OPTIONS
-from updater.sandbox.state import Protection
+from updater_sandbox.state import Protection
 
 DEPLOY = """\
 apiVersion: apps/v1

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from tests.ci.runner import ROOT, clean_env
 from updater.ci.gitlab import variable_name
 from updater.ci.options import OPTIONS
-from updater.sandbox.state import Protection
+from updater_sandbox.state import Protection
 
 DEPLOY = "spec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:1.0.0\n"
 _INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")

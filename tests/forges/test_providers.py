@@ -11,8 +11,8 @@ import pytest
 from updater.errors import AuthFailed, BadInput, RemoteError
 from updater.forges.base import AlreadyExists, AutoMergeUnavailable, ForgeTarget, open_provider
 from updater.forges.retry import ProviderSettings
-from updater.sandbox import faults
-from updater.sandbox.state import Protection
+from updater_sandbox import faults
+from updater_sandbox.state import Protection
 
 REPO = "acme/gitops"
 FAST = ProviderSettings(attempts=4, base_wait=0.05, max_wait=2.0, poll_attempts=30, poll_wait=0.05)
@@ -31,7 +31,7 @@ def _provider(forge, provider: str, *, token: str | None = None, settings: Provi
 
 
 def _branch(forge, name: str, text: str = "x: 1\n") -> str:
-    from updater.sandbox.seed import commit_files
+    from updater_sandbox.seed import commit_files
 
     bare = forge.repo(REPO).bare
     sha = commit_files(bare, {"change.yaml": text}, message=f"on {name}", parent=bare.rev_parse("main"))
@@ -94,7 +94,7 @@ def test_mergeability_reports_conflicts(repo, provider):
     _branch(repo, "updater/main/a", "x: 1\n")
     pr = api.create(head="updater/main/a", base="main", title="T", body="", draft=False)
     bare = repo.repo(REPO).bare
-    from updater.sandbox.seed import commit_files
+    from updater_sandbox.seed import commit_files
 
     bare.update_ref("refs/heads/main", commit_files(bare, {"change.yaml": "x: 9\n"}, message="m",
                                                     parent=bare.rev_parse("main")), None)
@@ -122,7 +122,7 @@ def test_rejected_token_fails_at_once_naming_the_variable(repo, provider):
 
 
 def test_read_only_token_names_the_permission(repo, provider):
-    from updater.sandbox.forge import Forge
+    from updater_sandbox.forge import Forge
 
     with Forge(repo.root / "ro", read_only_tokens=("read-only-token",)) as forge:
         forge.create_repo(REPO, {"change.yaml": "x: 0\n"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepos import make_remote
-from updater.sandbox.git_http import GitHttpServer
+from updater_sandbox.git_http import GitHttpServer
 
 TOKEN = "s3cret-token-for-tests-4242"
 FILES = {

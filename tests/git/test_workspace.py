@@ -13,7 +13,7 @@ from updater.errors import AuthFailed, BadInput, PolicyRefused, PushRejected, Tr
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
 from updater.git.workspace import Workspace, sparse_patterns
-from updater.sandbox.git_http import GitHttpServer, drop_connection, http_error
+from updater_sandbox.git_http import GitHttpServer, drop_connection, http_error
 
 ME = Identity("CI Bot", "ci@example.test")
 NONE = Credentials(None)

@@ -11,8 +11,8 @@ from updater.cli import build_parser
 from updater.forges.base import Provider, detect_target, open_provider
 from updater.forges.retry import ProviderSettings
 from updater.landing.pr import PrSettings
-from updater.sandbox.forge import Forge
-from updater.sandbox.state import Pull
+from updater_sandbox.forge import Forge
+from updater_sandbox.state import Pull
 
 REPO = "acme/gitops"
 TOKEN_VAR = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepos import make_remote
-from updater.sandbox.git_http import GitHttpServer
+from updater_sandbox.git_http import GitHttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "push-mode-token-5150-abcdef"

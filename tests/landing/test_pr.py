@@ -24,7 +24,7 @@ from tests.landing.pr_support import (
 from updater.errors import AuthFailed, BadInput, PolicyRefused, RemoteError
 from updater.landing.pr import bump_pr
 from updater.landing.pr_body import parse_marker
-from updater.sandbox import faults
+from updater_sandbox import faults
 
 pytestmark = pytest.mark.parametrize("provider", PROVIDERS)
 

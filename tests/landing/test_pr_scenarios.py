@@ -25,8 +25,8 @@ from updater.errors import PolicyRefused, RemoteError
 from updater.forges.base import PullRequest
 from updater.landing.pr import bump_pr, rebase_all
 from updater.landing.pr_body import parse_marker
-from updater.sandbox import faults
-from updater.sandbox.state import Protection
+from updater_sandbox import faults
+from updater_sandbox.state import Protection
 
 pytestmark = pytest.mark.slow
 both = pytest.mark.parametrize("provider", PROVIDERS)
@@ -129,7 +129,7 @@ def test_rebase_keeps_auto_merge_on_the_regenerated_head(forge, provider):
     _require_ci(forge, provider)
     first = bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--auto-merge"))
     bare = forge.repo(REPO).bare
-    from updater.sandbox.seed import commit_files
+    from updater_sandbox.seed import commit_files
 
     hotfix = app_files(2)["apps/app01/deploy.yaml"].replace("1.0.0", "1.0.1")  # conflicts with the PR
     bare.update_ref("refs/heads/main", commit_files(bare, {"apps/app01/deploy.yaml": hotfix}, message="hotfix",
@@ -224,7 +224,7 @@ def test_rebase_regenerates_a_conflicting_pr_and_closes_one_already_on_base(forg
     landed = bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app02:1.1.0"))
     # a human edits main: the app01 line changes (a real conflict) and app02 gets the same bump
     bare = forge.repo(REPO).bare
-    from updater.sandbox.seed import commit_files
+    from updater_sandbox.seed import commit_files
 
     files = app_files(3)
     tip = commit_files(bare, {

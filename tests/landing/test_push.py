@@ -28,7 +28,7 @@ from updater.cli import build_parser
 from updater.errors import ExitCode, PolicyRefused
 from updater.landing.push import land
 from updater.landing.settings import LandingSettings, settings_from_args
-from updater.sandbox.git_http import GitHttpServer, http_error
+from updater_sandbox.git_http import GitHttpServer, http_error
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
 

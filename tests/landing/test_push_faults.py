@@ -24,7 +24,7 @@ from tests.landing.push_helpers import (  # noqa: F401  (bare, server: fixtures)
     server,
     start_bump,
 )
-from updater.sandbox.git_http import GitHttpServer, delay, drop_connection, http_error
+from updater_sandbox.git_http import GitHttpServer, delay, drop_connection, http_error
 
 NEW = "ghcr.io/acme/api:1.1.0"
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.gitrepos import git, read_blob
 from tests.landing.push_helpers import TOKEN, cli_env, deployment, manifest_remote, start_bump
-from updater.sandbox.git_http import GitHttpServer
+from updater_sandbox.git_http import GitHttpServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("push-races")]
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import github
 
 from tests.gitrepos import askpass_env, commit_all, git, write_tree
-from updater.sandbox.forge import Forge
+from updater_sandbox.forge import Forge
 
 T = TypeVar("T")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepos import make_remote
-from updater.sandbox.bare import ZERO, BareRepo, Person, RefMoved
-from updater.sandbox.seed import commit_files
+from updater_sandbox.bare import ZERO, BareRepo, Person, RefMoved
+from updater_sandbox.seed import commit_files
 
 ME = Person("Forge", "forge@example.test", "")
 

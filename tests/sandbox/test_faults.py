@@ -11,8 +11,8 @@ import requests
 
 from tests.gitrepos import git
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox import faults
-from updater.sandbox.forge import Forge
+from updater_sandbox import faults
+from updater_sandbox.forge import Forge
 
 
 def test_github_secondary_rate_limit_body_and_pygithub_waits_it_out(forge: Forge) -> None:

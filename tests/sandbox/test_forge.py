@@ -10,7 +10,7 @@ from pathlib import Path
 import gitlab
 
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox.forge import Forge
+from updater_sandbox.forge import Forge
 
 
 def test_pygithub_opens_labels_comments_and_merges(forge: Forge, tmp_path: Path) -> None:

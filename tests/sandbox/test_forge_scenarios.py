@@ -9,8 +9,8 @@ from pathlib import Path
 import gitlab
 
 from tests.sandbox.forgehelp import Workspace, github_client, wait_for
-from updater.sandbox.forge import Forge
-from updater.sandbox.state import Protection
+from updater_sandbox.forge import Forge
+from updater_sandbox.state import Protection
 
 FILES = {"app/deploy.yaml": "image: acme/api:1.0.0\n", "other/deploy.yaml": "image: acme/web:1.0.0\n"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.gitrepos import askpass_env, clone, commit_all, git, make_remote, write_tree
-from updater.sandbox.git_http import GitHttpServer, http_error
+from updater_sandbox.git_http import GitHttpServer, http_error
 
 TOKEN = "sandbox-token-1234"
 

@@ -9,7 +9,7 @@ import github
 import pytest
 
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox.forge import Forge
+from updater_sandbox.forge import Forge
 
 
 def _setup(forge: Forge, tmp_path: Path) -> tuple[Workspace, github.Repository.Repository]:

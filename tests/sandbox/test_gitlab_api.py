@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.sandbox.forgehelp import Workspace
-from updater.sandbox.forge import Forge
+from updater_sandbox.forge import Forge
 
 
 def _project(forge: Forge, tmp_path: Path) -> tuple[Workspace, gitlab.v4.objects.Project]:

@@ -9,8 +9,8 @@ from typing import Any
 import requests
 
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox.forge import Forge
-from updater.sandbox.state import Protection
+from updater_sandbox.forge import Forge
+from updater_sandbox.state import Protection
 
 PR_QUERY = """
 query PR($owner: String!, $name: String!, $number: Int!) {
@@ -101,8 +101,8 @@ def test_literal_arguments_with_escapes_and_unicode(forge: Forge, tmp_path: Path
 def test_every_field_the_forge_resolves_is_in_the_vendored_schema(forge: Forge, tmp_path: Path) -> None:
     import re
 
-    from updater.sandbox import graphql, schemas
-    from updater.sandbox.web import Request
+    from updater_sandbox import graphql, schemas
+    from updater_sandbox.web import Request
 
     fields: dict[str, set[str]] = {}
     for kind, body in re.findall(r"^type (\w+)[^{]*\{(.*?)^\}", schemas.graphql_sdl(), re.S | re.M):

@@ -9,8 +9,8 @@ import github
 import pytest
 
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox.forge import Forge
-from updater.sandbox.state import Protection
+from updater_sandbox.forge import Forge
+from updater_sandbox.state import Protection
 
 
 def test_github_wording_for_direct_force_and_delete(forge: Forge, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from updater.sandbox import schemas
+from updater_sandbox import schemas
 
 
 def test_completion_makes_a_sparse_body_valid_and_keeps_given_values() -> None:

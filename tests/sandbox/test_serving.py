@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.sandbox.forgehelp import Workspace, github_client
-from updater.sandbox.forge import Forge
+from updater_sandbox.forge import Forge
 
 
 def _gh(forge: Forge) -> github.Github:
@@ -133,7 +133,7 @@ def test_auto_merge_is_refused_when_the_pull_request_could_merge_now(forge: Forg
 
 
 def test_every_error_is_logged(forge: Forge, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="updater.sandbox")
+    caplog.set_level("INFO", logger="updater_sandbox")
     requests.get(f"{forge.github_api_url}/repos/acme/none", headers=_auth(forge), timeout=5)
     requests.get(f"{forge.github_api_url}/user", timeout=5)
     assert "forge: GET /api/v3/repos/acme/none -> 404 Not Found" in caplog.text
@@ -144,7 +144,7 @@ def test_gits_credential_less_first_request_is_not_logged_as_an_error() -> None:
     import logging
     from types import SimpleNamespace
 
-    from updater.sandbox.serving import _error_level
+    from updater_sandbox.serving import _error_level
 
     anonymous, with_token = SimpleNamespace(headers={}), SimpleNamespace(headers={"Authorization": "Basic x"})
     assert _error_level("git", 401, anonymous) == logging.DEBUG  # the auth handshake every clone starts with

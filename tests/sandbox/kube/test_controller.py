@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from updater.proc import Result
-from updater.sandbox.kube.controller import RolloutMode, deployment_status, job_status
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.controller import RolloutMode, deployment_status, job_status
+from updater_sandbox.kube.server import KubeApiServer
 
 
 def deploy(name: str = "web", image: str = "a:1", replicas: int = 3, annotations: dict | None = None) -> dict:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from updater.sandbox.kube import openapi, routes
-from updater.sandbox.kube.discovery import Discovery, crd_resource_types
+from updater_sandbox.kube import openapi, routes
+from updater_sandbox.kube.discovery import Discovery, crd_resource_types
 
 CRD = {"metadata": {"name": "widgets.acme.io"},
        "spec": {"group": "acme.io", "scope": "Cluster", "names": {"kind": "Widget", "plural": "widgets"},

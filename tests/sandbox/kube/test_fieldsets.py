@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from updater.sandbox.kube.fieldsets import (
+from updater_sandbox.kube.fieldsets import (
     changed_paths, field_set, from_fields_v1, ownable, pathstr, remove_at, to_fields_v1, value_at,
 )
 

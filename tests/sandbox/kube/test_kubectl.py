@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from updater.proc import Result
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.server import KubeApiServer
 
 Kubectl = Callable[..., Result]
 

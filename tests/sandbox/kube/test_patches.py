@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from updater.sandbox.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
+from updater_sandbox.kube.patches import PatchError, json_patch, merge_patch, strategic_merge_patch
 
 POD = {"spec": {"containers": [{"name": "app", "image": "a:1", "env": [{"name": "X", "value": "1"}]},
                                {"name": "side", "image": "s:1"}]},

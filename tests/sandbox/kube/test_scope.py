@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from updater.sandbox.kube.scope import forbidden_outside
-from updater.sandbox.kube.server import KubeApiServer
+from updater_sandbox.kube.scope import forbidden_outside
+from updater_sandbox.kube.server import KubeApiServer
 
 
 def test_what_a_role_bound_caller_may_reach() -> None:

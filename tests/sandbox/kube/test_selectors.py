@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from updater.sandbox.kube.selectors import field_selector, label_selector
+from updater_sandbox.kube.selectors import field_selector, label_selector
 
 
 def obj(name: str, **labels: str) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from updater.sandbox.kube.fieldsets import from_fields_v1
-from updater.sandbox.kube.ssa import ApplyConflict, apply, merge_config, read_managed, record_update
+from updater_sandbox.kube.fieldsets import from_fields_v1
+from updater_sandbox.kube.ssa import ApplyConflict, apply, merge_config, read_managed, record_update
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z"
 
