@@ -60,7 +60,7 @@ def _value(node: yaml.Node, *, source: str) -> Any:
 
 def _scalar(node: yaml.ScalarNode, *, source: str) -> Any:
     value: str = node.value
-    if node.style is not None:  # quoted or block: a string unless explicitly tagged otherwise
+    if node.style:  # quoted or block (the C parser gives "" for plain): a string unless explicitly tagged otherwise
         if node.tag == _STR:
             return value
         raise UnsupportedSopsFile(f"{source}: tag {node.tag} on a quoted scalar is not supported")

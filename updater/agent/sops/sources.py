@@ -1,0 +1,35 @@
+"""Where the agent's age identities come from: files the operator names and sops' own variables.
+
+The thin I/O edge of `updater.agent.sops`: reads `--age-key-file`/`age_key_files` (e.g. a Secret
+mounted as a file), `SOPS_AGE_KEY_FILE` and `SOPS_AGE_KEY` (the key text itself), as sops reads
+them. Never anything from the repository being deployed. Errors name the flag or variable, never
+the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from updater.agent.sops.errors import BadIdentity
+from updater.agent.sops.identities import Identities, parse_identities
+
+
+def load_identities(files: Sequence[Path], env: Mapping[str, str]) -> Identities:
+    """Every identity in `files`, `$SOPS_AGE_KEY_FILE` and `$SOPS_AGE_KEY` (none given: no identities)."""
+    texts: list[tuple[str, str]] = []
+    named = [(f"--age-key-file {path}", Path(path)) for path in files]
+    if env.get("SOPS_AGE_KEY_FILE"):
+        named.append((f"SOPS_AGE_KEY_FILE ({env['SOPS_AGE_KEY_FILE']})", Path(env["SOPS_AGE_KEY_FILE"])))
+    for source, path in named:
+        try:
+            texts.append((source, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or "not UTF-8 text"
+            raise BadIdentity(f"{source}: cannot read the age key file ({reason})") from err
+    if env.get("SOPS_AGE_KEY"):
+        texts.append(("SOPS_AGE_KEY", env["SOPS_AGE_KEY"]))
+    identities = parse_identities(texts)
+    if texts and not identities:
+        raise BadIdentity(f"{texts[0][0]}: holds no age identity (AGE-SECRET-KEY-1... lines)")
+    return identities
