@@ -19,6 +19,7 @@ from pathlib import Path
 
 from updater import kustomize
 from updater.agent import sops, yamldocs
+from updater.agent.sops import sources as sops_sources
 from updater.agent.objects import Obj, ObjectKey, is_kubernetes_object, key_of
 from updater.errors import ValidationFailed
 
@@ -36,7 +37,7 @@ class Rendered:
 
 
 def parse_documents(text: str | bytes, *, source: str, identities: sops.Identities = sops.NO_IDENTITIES,
-                    built: bool = False) -> Rendered:
+                    originals: sops.Originals | None = None) -> Rendered:
     """The Kubernetes objects in a multi-document YAML text (`kind: List` expanded)."""
     try:
         documents = yamldocs.load_all(text)
@@ -44,7 +45,7 @@ def parse_documents(text: str | bytes, *, source: str, identities: sops.Identiti
         reason = " ".join(str(err).split())
         raise RenderError(f"{source}: not valid YAML: {reason}") from err
     if any(sops.carries_sops(doc) for doc in documents):  # SopsError stops the render like RenderError
-        documents = (sops.decrypt_documents(text, identities, source=source) if built else
+        documents = (sops.decrypt_documents(text, identities, source=source, originals=originals) if originals is not None else
                      sops.decrypt_text(text, identities, source=source, json_format=source.endswith(".json")))
     objects: list[Obj] = []
     notes: list[str] = []
@@ -149,7 +150,8 @@ def _build(base: Path, directory: Path, cache: ParseCache) -> Rendered:
         text = kustomize.build(directory)
     except kustomize.RenderFailed as err:
         raise RenderError(f"{source}: {err}") from err
-    return parse_documents(text, source=source, identities=cache.identities, built=True)
+    return parse_documents(text, source=source, identities=cache.identities,
+                           originals=sops_sources.checkout_originals(base))
 
 
 def _rel(base: Path, path: Path) -> str:

@@ -1,16 +1,21 @@
-"""Where the agent's age identities come from: files the operator names and sops' own variables.
+"""The I/O edge of sops decryption: the agent's age identities, and the checkout's sops files.
+
+Identities come from files the operator names and sops' own variables.
 
 The thin I/O edge of `updater.agent.sops`: reads `--age-key-file`/`age_key_files` (e.g. a Secret
 mounted as a file), `SOPS_AGE_KEY_FILE` and `SOPS_AGE_KEY` (the key text itself), as sops reads
 them. Never anything from the repository being deployed. Errors name the flag or variable, never
-the key.
+the key. `checkout_originals` finds, for a built document, the files of the checkout that carry
+its sops MAC (hidden directories and symlinks skipped, as the renderer does).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from updater.agent.sops.built import Originals
 from updater.agent.sops.errors import BadIdentity
 from updater.agent.sops.identities import Identities, parse_identities
 
@@ -33,3 +38,29 @@ def load_identities(files: Sequence[Path], env: Mapping[str, str]) -> Identities
     if texts and not identities:
         raise BadIdentity(f"{texts[0][0]}: holds no age identity (AGE-SECRET-KEY-1... lines)")
     return identities
+
+
+def checkout_originals(root: Path) -> Originals:
+    """A lookup of the checkout's files holding a given sops MAC (read once, on first use)."""
+    index: list[tuple[str, bytes]] | None = None
+
+    def find(mac: str) -> list[tuple[str, bytes]]:
+        nonlocal index
+        if index is None:
+            index = list(_sops_files(root))
+        return [(name, data) for name, data in index if mac.encode() in data]
+
+    return find
+
+
+def _sops_files(root: Path) -> list[tuple[str, bytes]]:
+    found = []
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(current, name)
+            if name.endswith((".yaml", ".yml", ".json")) and not path.is_symlink():
+                data = path.read_bytes()
+                if b"ENC[AES256_GCM" in data:
+                    found.append((os.path.relpath(path, root), data))
+    return found
