@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyrage import x25519  # type: ignore[import-untyped]
@@ -19,7 +20,7 @@ SECRET_TEXT = (DATA / "flux-secret-global.yaml").read_text()  # keys not in kust
 KUSTOMIZATION = "namespace: shop\nnamePrefix: prod-\nlabels:\n- pairs: {team: pay}\nresources:\n- secret.yaml\n"
 
 
-def secrets(tmp_path: Path, identities: sops.Identities) -> list[dict[str, object]]:
+def secrets(tmp_path: Path, identities: sops.Identities) -> list[dict[str, Any]]:
     return [o for o in render_tree(tmp_path, "app", cache=ParseCache(identities)).objects if o["kind"] == "Secret"]
 
 
