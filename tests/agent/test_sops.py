@@ -222,3 +222,23 @@ def test_go_spellings() -> None:
         b"1000000000000000000000", b"1234.5", b"1", b"True", b"25"]
     assert [resolve_plain(v) for v in ("yes", "on", "0755", "0o17", "0x1F", "1_000", "09", "~", ".5", "2026-01-02")] == [
         "yes", "on", 493, 15, 31, 1000, 9.0, None, 0.5, "2026-01-02"]
+
+
+def test_identities_come_from_flags_files_and_sops_variables_never_printed(tmp_path: Path) -> None:
+    from updater.agent.settings import build_settings
+    from updater.agent.sops.sources import load_identities
+
+    key = tmp_path / "age.agekey"
+    key.write_text(read("flux-age.txt"))
+    settings = build_settings({}, config={"apps": [{"repo": "file:///r"}],
+                                                             "age_key_files": [str(key)]})
+    assert settings.age_key_files == (key,)
+    ids = load_identities(settings.age_key_files, {"SOPS_AGE_KEY": read("flux-age-global.txt")})
+    assert len(ids.recipients) == 2 and "AGE-SECRET-KEY" not in repr(ids) + repr(settings)
+    assert sops.decrypt_text(read("flux-secret-global.yaml"), ids, source="s")[0]["stringData"]["key"] == "global-value"
+    with pytest.raises(sops.BadIdentity, match=r"^--age-key-file .*missing.agekey: cannot read"):
+        load_identities([tmp_path / "missing.agekey"], {})
+    with pytest.raises(sops.BadIdentity, match=r"^SOPS_AGE_KEY_FILE .*: holds no age identity"):
+        (tmp_path / "empty").write_text("# nothing\n")
+        load_identities([], {"SOPS_AGE_KEY_FILE": str(tmp_path / "empty")})
+    assert not load_identities([], {})
