@@ -79,3 +79,13 @@ def test_kustomize_adding_values_under_the_encryption_rules_is_refused_with_the_
                                                      rules={"encrypted_regex": "^(data|stringData)$"})})
     [secret] = secrets(tmp_path, ids)
     assert secret["stringData"] == {"password": "pw-123456"} and secret["metadata"]["namespace"] == "shop"
+
+
+def test_documents_of_a_build_without_sops_keep_the_agents_own_typing() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: yes}\n---\n" + SECRET_TEXT
+    from updater.agent.render import parse_documents
+    rendered = parse_documents(text, source="app (kustomize)", identities=GLOBAL,
+                               originals=lambda mac: [("app/secret.yaml", SECRET_TEXT.encode())])
+    configmap, secret = rendered.objects
+    assert configmap["data"] == {"a": True}  # as without sops (YAML 1.1, like the rest of the agent)
+    assert secret["stringData"] == {"key": "global-value"}

@@ -44,9 +44,11 @@ def parse_documents(text: str | bytes, *, source: str, identities: sops.Identiti
     except yamldocs.YAMLError as err:
         reason = " ".join(str(err).split())
         raise RenderError(f"{source}: not valid YAML: {reason}") from err
-    if any(sops.carries_sops(doc) for doc in documents):  # SopsError stops the render like RenderError
-        documents = (sops.decrypt_documents(text, identities, source=source, originals=originals) if originals is not None else
-                     sops.decrypt_text(text, identities, source=source, json_format=source.endswith(".json")))
+    if any(sops.carries_sops(doc) for doc in documents):  # a SopsError stops the render like a RenderError
+        if originals is None:  # a file: decrypted whole, as `sops -d` does
+            documents = sops.decrypt_text(text, identities, source=source, json_format=source.endswith(".json"))
+        else:  # a build: each document on its own, verified through its source file
+            documents = sops.decrypt_documents(text, identities, source=source, originals=originals, parsed=documents)
     objects: list[Obj] = []
     notes: list[str] = []
     for index, doc in enumerate(documents, start=1):

@@ -23,15 +23,19 @@ from updater.agent.sops.yamltree import load_documents
 Originals = Callable[[str], Sequence[tuple[str, bytes]]]
 
 
-def decrypt_documents(text: str | bytes, identities: Identities, *, source: str, originals: Originals) -> list[Any]:
-    """A rendered stream (kustomize output): each document carrying `sops` decrypted on its own."""
-    out: list[Any] = []
-    for index, document in enumerate(load_documents(text, source=source), start=1):
+def decrypt_documents(text: str | bytes, identities: Identities, *, source: str, originals: Originals,
+                      parsed: Sequence[Any] | None = None) -> list[Any]:
+    """A rendered stream (kustomize output): each document carrying `sops` decrypted on its own. The
+    others are taken from `parsed` (the caller's own loading of `text`) when given, so a sops Secret
+    in a build does not change how its neighbours are typed."""
+    typed = load_documents(text, source=source)
+    out = list(typed if parsed is None else parsed)
+    if len(out) != len(typed):
+        raise MalformedSopsFile(f"{source}: the documents could not be matched up for sops decryption")
+    for index, document in enumerate(typed):
         if carries_sops(document):
-            out.append(_decrypt_built(document, identities, source=f"{source} document {index}",
-                                      originals=originals))
-        else:
-            out.append(document)
+            out[index] = _decrypt_built(document, identities, source=f"{source} document {index + 1}",
+                                        originals=originals)
     return out
 
 

@@ -25,10 +25,6 @@ _GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}  # strconv.ParseBool
 _GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 
-def is_encrypted_value(value: object) -> bool:
-    return isinstance(value, str) and _ENC.match(value) is not None
-
-
 def decrypt_value(value: str, key: bytes, aad: str, *, where: str) -> Any:
     """The plaintext of one sops value (typed as its `type:` says). `where` names it in errors."""
     if value == "":
