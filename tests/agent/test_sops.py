@@ -242,3 +242,6 @@ def test_identities_come_from_flags_files_and_sops_variables_never_printed(tmp_p
         (tmp_path / "empty").write_text("# nothing\n")
         load_identities([], {"SOPS_AGE_KEY_FILE": str(tmp_path / "empty")})
     assert not load_identities([], {})
+    from updater.secrets import mask
+    secret_line = next(x for x in read("flux-age.txt").splitlines() if x.startswith("AGE-SECRET-KEY-"))
+    assert mask(f"oops {secret_line}") == "oops ***"  # registered for masking as soon as it is loaded

@@ -5,7 +5,7 @@ Identities come from files the operator names and sops' own variables.
 The thin I/O edge of `updater.agent.sops`: reads `--age-key-file`/`age_key_files` (e.g. a Secret
 mounted as a file), `SOPS_AGE_KEY_FILE` and `SOPS_AGE_KEY` (the key text itself), as sops reads
 them. Never anything from the repository being deployed. Errors name the flag or variable, never
-the key. `checkout_originals` finds, for a built document, the files of the checkout that carry
+the key (each key line is registered with `updater.secrets` for masking). `checkout_originals` finds, for a built document, the files of the checkout that carry
 its sops MAC (hidden directories and symlinks skipped, as the renderer does).
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from updater.agent.sops.built import Originals
 from updater.agent.sops.errors import BadIdentity
 from updater.agent.sops.identities import Identities, parse_identities
+from updater.secrets import register_secret
 
 
 def load_identities(files: Sequence[Path], env: Mapping[str, str]) -> Identities:
@@ -34,6 +35,10 @@ def load_identities(files: Sequence[Path], env: Mapping[str, str]) -> Identities
             raise BadIdentity(f"{source}: cannot read the age key file ({reason})") from err
     if env.get("SOPS_AGE_KEY"):
         texts.append(("SOPS_AGE_KEY", env["SOPS_AGE_KEY"]))
+    for _, text in texts:  # masked in every log line and error from now on, should one ever quote a key
+        for line in text.splitlines():
+            if line.strip().upper().startswith("AGE-SECRET-KEY-"):
+                register_secret(line.strip())
     identities = parse_identities(texts)
     if texts and not identities:
         raise BadIdentity(f"{texts[0][0]}: holds no age identity (AGE-SECRET-KEY-1... lines)")
