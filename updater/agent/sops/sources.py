@@ -1,12 +1,11 @@
 """The I/O edge of sops decryption: the agent's age identities, and the checkout's sops files.
 
-Identities come from files the operator names and sops' own variables.
-
-The thin I/O edge of `updater.agent.sops`: reads `--age-key-file`/`age_key_files` (e.g. a Secret
-mounted as a file), `SOPS_AGE_KEY_FILE` and `SOPS_AGE_KEY` (the key text itself), as sops reads
-them. Never anything from the repository being deployed. Errors name the flag or variable, never
-the key (each key line is registered with `updater.secrets` for masking). `checkout_originals` finds, for a built document, the files of the checkout that carry
-its sops MAC (hidden directories and symlinks skipped, as the renderer does).
+`load_identities` reads `--age-key-file`/`age_key_files` (e.g. a Secret mounted as a file),
+`SOPS_AGE_KEY_FILE` and `SOPS_AGE_KEY` (the key text itself), as sops reads them; never anything
+from the repository being deployed. Errors name the flag or variable, never the key, and each key
+is registered with `updater.secrets` for masking. `checkout_originals` finds, for a built
+document, the files of the checkout that carry its sops MAC (hidden directories and symlinks
+skipped, as the renderer does).
 """
 
 from __future__ import annotations
