@@ -14,6 +14,7 @@ from pathlib import Path
 from updater.agent.client import Resource
 from updater.agent.objects import Obj, ObjectKey, group_of, is_crd, key_of, mark
 from updater.agent.render import ParseCache, RenderError, render_tree
+from updater.agent.sops import NO_IDENTITIES, Identities
 
 Resolver = Callable[[str, str], Resource | None]
 
@@ -34,13 +35,14 @@ class Desired:
 
 
 class DesiredCache:
-    def __init__(self, *, app: str, path: str, default_namespace: str, resolve: Resolver) -> None:
+    def __init__(self, *, app: str, path: str, default_namespace: str, resolve: Resolver,
+                 identities: Identities = NO_IDENTITIES) -> None:
         self.app = app
         self.path = path
         self.default_namespace = default_namespace
         self.resolve = resolve
         self.current: Desired | None = None
-        self._parsed = ParseCache()
+        self._parsed = ParseCache(identities)  # sops files decrypt with the operator's age identities
         self._marked: dict[int, tuple[Obj, Obj]] = {}  # id(parsed object) -> (it, its marked copy)
 
     def prepare(self, commit: str, tree: Path) -> Desired:

@@ -66,7 +66,8 @@ class Agent:
             for app in settings.apps
         }
         self._desired = {app.name: DesiredCache(app=app.name, path=app.path, resolve=client.resource,
-                                                default_namespace=app.namespace or client.config.namespace)
+                                                default_namespace=app.namespace or client.config.namespace,
+                                                identities=settings.sops_identities)
                          for app in settings.apps}
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
         self._role_bound: set[tuple[str, str]] = set()  # (app, kind) listed per namespace (cluster list forbidden)

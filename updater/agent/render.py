@@ -3,7 +3,9 @@
 A directory with a kustomization is built by kustomize (subprocess, via `updater.kustomize`); any other
 directory is read recursively (`*.yaml`, `*.yml`, `*.json`; hidden directories skipped), and a
 subdirectory holding a kustomization is built as one unit. YAML documents that are not Kubernetes
-objects (CI files, Helm values, notes) are ignored with a note. Any error fails the whole render:
+objects (CI files, Helm values, notes) are ignored with a note. Files (and built documents) that
+carry a `sops:` block are decrypted in memory with the operator's age identities (`updater.agent.sops`:
+per file, and after the build for Kustomize). Any error fails the whole render:
 nothing is applied from a half-rendered tree. Reads files and runs kustomize; never talks to a cluster.
 """
 
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from updater import kustomize
-from updater.agent import yamldocs
+from updater.agent import sops, yamldocs
+from updater.agent.sops import sources as sops_sources
 from updater.agent.objects import Obj, ObjectKey, is_kubernetes_object, key_of
 from updater.errors import ValidationFailed
 
@@ -33,13 +36,19 @@ class Rendered:
     notes: tuple[str, ...] = ()  # documents ignored, and why
 
 
-def parse_documents(text: str | bytes, *, source: str) -> Rendered:
+def parse_documents(text: str | bytes, *, source: str, identities: sops.Identities = sops.NO_IDENTITIES,
+                    originals: sops.Originals | None = None) -> Rendered:
     """The Kubernetes objects in a multi-document YAML text (`kind: List` expanded)."""
     try:
         documents = yamldocs.load_all(text)
     except yamldocs.YAMLError as err:
         reason = " ".join(str(err).split())
         raise RenderError(f"{source}: not valid YAML: {reason}") from err
+    if any(sops.carries_sops(doc) for doc in documents):  # a SopsError stops the render like a RenderError
+        if originals is None:  # a file: decrypted whole, as `sops -d` does
+            documents = sops.decrypt_text(text, identities, source=source, json_format=source.endswith(".json"))
+        else:  # a build: each document on its own, verified through its source file
+            documents = sops.decrypt_documents(text, identities, source=source, originals=originals, parsed=documents)
     objects: list[Obj] = []
     notes: list[str] = []
     for index, doc in enumerate(documents, start=1):
@@ -91,13 +100,14 @@ class ParseCache:
     milliseconds). Keeps only the files the last render used. The cached objects are shared between
     renders: callers copy before changing them (as `objects.mark` does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, identities: sops.Identities = sops.NO_IDENTITIES) -> None:
+        self.identities = identities  # age identities for sops files (from the operator, never the repo)
         self._entries: dict[tuple[str, bytes], Rendered] = {}
         self._used: dict[tuple[str, bytes], Rendered] = {}
 
     def parse(self, text: bytes, *, source: str) -> Rendered:
         key = (source, hashlib.sha1(text).digest())
-        found = self._entries.get(key) or parse_documents(text, source=source)
+        found = self._entries.get(key) or parse_documents(text, source=source, identities=self.identities)
         self._used[key] = found
         return found
 
@@ -120,14 +130,14 @@ def render_tree(root: Path, path: str, *, cache: ParseCache | None = None) -> Re
 
 def _render_dir(base: Path, directory: Path, cache: ParseCache) -> Iterable[Rendered]:
     if kustomize.is_kustomization_dir(directory):
-        yield _build(base, directory)
+        yield _build(base, directory, cache)
         return
     for current, dirs, files in os.walk(directory):
         here = Path(current)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for sub in [d for d in dirs if kustomize.is_kustomization_dir(here / d)]:
             dirs.remove(sub)
-            yield _build(base, here / sub)
+            yield _build(base, here / sub, cache)
         for name in sorted(files):
             if name.endswith(_SUFFIXES) and not name.startswith("."):
                 file = here / name
@@ -136,13 +146,14 @@ def _render_dir(base: Path, directory: Path, cache: ParseCache) -> Iterable[Rend
                 yield cache.parse(file.read_bytes(), source=_rel(base, file))
 
 
-def _build(base: Path, directory: Path) -> Rendered:
+def _build(base: Path, directory: Path, cache: ParseCache) -> Rendered:
     source = f"{_rel(base, directory)} (kustomize)"
     try:
         text = kustomize.build(directory)
     except kustomize.RenderFailed as err:
         raise RenderError(f"{source}: {err}") from err
-    return parse_documents(text, source=source)
+    return parse_documents(text, source=source, identities=cache.identities,
+                           originals=sops_sources.checkout_originals(base))
 
 
 def _rel(base: Path, path: Path) -> str:

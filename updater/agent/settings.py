@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from updater.agent import yamldocs
+from updater.agent.sops import NO_IDENTITIES, Identities
 from updater.errors import BadInput
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a label value and part of a ConfigMap name
@@ -59,6 +60,9 @@ class AgentSettings:
     lease_seconds: float = 15.0  # a dead leader is replaced after this long
     webhook_secret_env: str | None = None
     status: StatusSettings = field(default_factory=StatusSettings)
+    age_key_files: tuple[Path, ...] = ()  # sops: age identities, e.g. a Secret mounted as a file
+    # the identities themselves, loaded by the command from the files and SOPS_AGE_KEY(_FILE); never printed
+    sops_identities: Identities = field(default=NO_IDENTITIES, repr=False, compare=False)
 
 
 def parse_duration(text: str | float | int, *, source: str) -> float:
@@ -183,4 +187,13 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
         lease_seconds=parse_duration(pick("lease_duration", 15.0), source="--lease-duration"),
         webhook_secret_env=pick("webhook_secret_env", None),
         status=status,
+        age_key_files=tuple(Path(p) for p in (flags.get("age_key_files") or _paths(top.get("age_key_files")))),
     )
+
+
+def _paths(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise BadInput("age_key_files: give a list of file paths")
+    return value

@@ -60,6 +60,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                          help="hold a coordination.k8s.io Lease; only the leader syncs")
     cluster.add_argument("--identity", metavar="ID", help="this replica's name in the Lease (default: hostname)")
 
+    cluster.add_argument("--age-key-file", dest="age_key_files", action="append", metavar="PATH",
+                         help="age identities for sops-encrypted manifests (repeatable; also SOPS_AGE_KEY_FILE, "
+                              "SOPS_AGE_KEY; never read from the repository)")
+
     report = parser.add_argument_group("reporting")
     report.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="json: one JSON object per log line, with app/commit/sync/health fields")
@@ -80,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     import socket
     import threading
     import time
+    from dataclasses import replace
     from pathlib import Path
 
     from updater.agent.client import KubeClient, load_config
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from updater.agent.report import commit_statuses
     from updater.agent.server import AgentServer
     from updater.agent.settings import build_settings, load_config_file, parse_duration
+    from updater.agent.sops.sources import load_identities
     from updater.errors import BadInput
     from updater.secrets import register_secret
 
@@ -108,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         flags["cache_dir"] = str(Path(cache_home) / "updater" / "agent")
     settings = build_settings(flags, config=config, config_name=args.config or "")
     env = dict(os.environ)
+    settings = replace(settings, sops_identities=load_identities(settings.age_key_files, env))
     for app in settings.apps:
         if app.token_env and not env.get(app.token_env):
             raise BadInput(f"app {app.name}: token variable {app.token_env} is empty or not set")
