@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepos import askpass_env, clone, commit_all, git, make_remote, write_tree
 from updater.agent.source import Source
-from updater.errors import AuthFailed, BadInput
+from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError
 from updater_sandbox.git_http import GitHttpServer
 
 TOKEN = "agent-read-token-5678"
 
 
 @pytest.fixture()
-def served(tmp_path: Path):
+def served(tmp_path: Path) -> Iterator[GitHttpServer]:
     root = tmp_path / "srv"
     root.mkdir()
     make_remote(root, {"apps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}, name="acme/gitops.git")
@@ -66,4 +67,24 @@ def test_wrong_token_is_an_auth_error_without_the_token(served: GitHttpServer, t
 def test_missing_branch_is_bad_input(served: GitHttpServer, tmp_path: Path) -> None:
     source = Source(served.repo_url("acme/gitops.git"), "nope", cache_dir=tmp_path / "c", token=TOKEN)
     with pytest.raises(BadInput, match="branch 'nope' not found"):
+        source.tip()
+
+
+def test_an_unknown_git_failure_is_permanent_for_the_agent(served: GitHttpServer, tmp_path: Path) -> None:
+    # the classifier `updater bump` uses: a stale index.lock in the cache is no network hiccup
+    source = Source(served.repo_url("acme/gitops.git"), "main", cache_dir=tmp_path / "cache", token=TOKEN)
+    source.checkout(source.tip())
+    work = clone(served.repo_url("acme/gitops.git"), tmp_path / "work", env=askpass_env(tmp_path, TOKEN))
+    write_tree(work, {"apps/new.yaml": "x: 1\n"})
+    second = commit_all(work, "change")
+    git("push", "-q", "origin", "main", cwd=work, env=askpass_env(tmp_path, TOKEN))
+    (source.workdir / ".git" / "index.lock").write_text("")
+    with pytest.raises(RemoteError, match="index.lock") as caught:
+        source.checkout(second)
+    assert type(caught.value) is RemoteError and not caught.value.transient
+
+
+def test_an_unreachable_remote_is_transient_for_the_agent(tmp_path: Path) -> None:
+    source = Source("http://127.0.0.1:1/acme/gitops.git", "main", cache_dir=tmp_path / "cache", token=TOKEN)
+    with pytest.raises(TransientRemoteError, match="git ls-remote of http://127.0.0.1:1/acme/gitops.git failed"):
         source.tip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError
-from updater.git.failures import classify, summary_line
+from updater.git.failures import Failure, classify, kind_of, summary_line
 from updater.secrets import register_secret
 
 URL = "http://127.0.0.1:4/acme/gitops.git"
@@ -45,3 +45,34 @@ def test_messages_are_masked() -> None:
 def test_summary_prefers_the_last_fatal_line_and_skips_hints() -> None:
     assert summary_line("Cloning...\nfatal: first\nerror: second\nhint: do this\n") == "second"
     assert summary_line("") == "no output"
+
+
+@pytest.mark.parametrize(("stderr", "kind"), [
+    ("fatal: unable to access 'http://h/x.git/': The requested URL returned error: 401", Failure.AUTH),
+    ("fatal: unable to access 'http://h/x.git/': The requested URL returned error: 503", Failure.TRANSIENT),
+    ("fatal: couldn't find remote ref refs/heads/nope", Failure.BAD_INPUT),
+    ("fatal: Unable to create '/c/.git/index.lock': File exists.", Failure.UNKNOWN),
+    ("fatal: not a git repository (or any of the parent directories): .git", Failure.UNKNOWN),
+    ("", Failure.UNKNOWN),
+])
+def test_kind_of(stderr: str, kind: Failure) -> None:
+    assert kind_of(stderr) is kind
+
+
+@pytest.mark.parametrize("stderr", [
+    "fatal: Unable to create '/c/.git/index.lock': File exists.",
+    "fatal: not a git repository (or any of the parent directories): .git",
+    "error: object file .git/objects/ab/cdef is empty\nfatal: loose object abcdef is corrupt",
+])
+def test_an_unknown_failure_is_permanent_not_retried(stderr: str) -> None:
+    # the one decision both git paths share (see the module docstring): never transient
+    error = classify(stderr, action="fetch from", url=URL)
+    assert type(error) is RemoteError and error.transient is False
+
+
+def test_callers_word_their_own_hints() -> None:
+    error = classify("fatal: Authentication failed for 'x'", action="git fetch of", url=URL, auth="the token",
+                     auth_hint="check the token (--token-env) and that it may read the repository")
+    assert str(error).endswith("check the token (--token-env) and that it may read the repository")
+    missing = classify("fatal: repository 'x' not found", action="git fetch of", url=URL, input_hint="check --repo")
+    assert type(missing) is BadInput and str(missing).endswith("; check --repo")

@@ -9,11 +9,11 @@ import pytest
 
 from tests.git.conftest import TOKEN
 from tests.gitrepos import git, read_blob
-from updater.errors import AuthFailed, BadInput, PolicyRefused, PushRejected, TransientRemoteError
+from updater.errors import AuthFailed, BadInput, PolicyRefused, PushRejected, RemoteError, TransientRemoteError
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
 from updater.git.workspace import Workspace, sparse_patterns
-from updater_sandbox.git_http import GitHttpServer, drop_connection, http_error
+from updater_sandbox.git_http import Fault, GitHttpServer, drop_connection, http_error
 
 ME = Identity("CI Bot", "ci@example.test")
 NONE = Credentials(None)
@@ -192,7 +192,7 @@ def test_no_token_against_a_protected_server_is_auth_not_a_prompt(server: GitHtt
 
 
 @pytest.mark.parametrize("fault", [http_error(500), http_error(502)])
-def test_server_errors_on_push_are_transient(server: GitHttpServer, tmp_path: Path, fault) -> None:
+def test_server_errors_on_push_are_transient(server: GitHttpServer, tmp_path: Path, fault: Fault) -> None:
     _, creds = resolve_credentials(server.repo_url("acme/gitops.git"), {"GITHUB_TOKEN": TOKEN})
     with Workspace.clone(server.repo_url("acme/gitops.git"), credentials=creds, parent=tmp_path) as ws:
         bump(ws, "README.md", "x\n")
@@ -209,3 +209,12 @@ def test_dropped_fetch_connection_is_transient(server: GitHttpServer, tmp_path: 
         server.faults["upload-pack"].extend([drop_connection()] * 3)  # curl retries a reused connection once
         with pytest.raises(TransientRemoteError):
             ws.refresh()
+
+
+def test_an_unknown_git_failure_is_permanent_for_bump(bare: Path, tmp_path: Path) -> None:
+    # a stale index.lock (a git killed mid-write) fails the same way on every retry: not transient
+    with Workspace.clone(bare.as_uri(), credentials=NONE, parent=tmp_path) as ws:
+        (ws.root / ".git" / "index.lock").write_text("")
+        with pytest.raises(RemoteError, match="index.lock") as caught:
+            bump(ws, "apps/api/deploy.yaml", "image: ghcr.io/acme/api:1.1.0\n")
+    assert type(caught.value) is RemoteError and not caught.value.transient

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from updater.agent.client import KubeClient, KubeError, KubeInvalid, Resource
-from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, is_crd
+from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, apply_rank, is_crd
 from updater.agent.plan import Step
 
 log = logging.getLogger("updater.agent")
@@ -85,6 +85,9 @@ def _attempt(client: KubeClient, step: Step, *, resolve: Resolver) -> tuple[Obj 
         obj, action = _apply_one(client, step, resolve)
     except KubeError as err:
         return None, "", str(err)
+    except Exception as err:  # noqa: BLE001 - e.g. RecursionError encoding a hostile object: its failure only
+        log.warning("apply %s: unexpected %s", step.key, type(err).__name__, exc_info=err)
+        return None, "", f"{step.key}: not applied: unexpected {type(err).__name__}: {' '.join(str(err).split())[:200]}"
     return obj, action, ""
 
 
@@ -99,7 +102,7 @@ def _apply_one(client: KubeClient, step: Step, resolve: Resolver) -> tuple[Obj, 
     except KubeInvalid as err:
         if not err.immutable:
             raise
-        if annotations(step.obj).get(RECREATE_ANNOTATION) != "true":
+        if not _recreate_allowed(step.obj):
             raise KubeInvalid(f"{step.key}: an immutable field changed ({err}); delete the object or "
                               f'annotate it {RECREATE_ANNOTATION}: "true" to let the agent re-create it',
                               status=err.status, reason=err.reason) from err
@@ -107,6 +110,13 @@ def _apply_one(client: KubeClient, step: Step, resolve: Resolver) -> tuple[Obj, 
     client.delete(resource, meta["name"], namespace=meta.get("namespace"))
     _wait_gone(client, resource, meta["name"], meta.get("namespace"))
     return client.apply(resource, step.obj), "recreated"
+
+
+def _recreate_allowed(obj: Obj) -> bool:
+    # read here rather than through `objects.annotations`, a name mypy confuses with the
+    # `from __future__ import annotations` of that module
+    notes = (obj.get("metadata") or {}).get("annotations") or {}
+    return bool(notes.get(RECREATE_ANNOTATION) == "true")
 
 
 def _wait_gone(client: KubeClient, resource: Resource, name: str, namespace: str | None,

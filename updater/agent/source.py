@@ -13,12 +13,14 @@ import hashlib
 import re
 from pathlib import Path
 
-from updater.errors import AuthFailed, BadInput, TransientRemoteError
+from updater.errors import BadInput
+from updater.git.failures import classify
 from updater.proc import CommandFailed, run
 from updater.secrets import mask, register_secret
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-_AUTH_HINTS = ("authentication failed", "could not read username", "403", "401", "permission denied")
+_AUTH_HINT = "check the token (--token-env) and that it may read the repository"
+_INPUT_HINT = "check --repo and --branch"
 
 
 class Source:
@@ -29,7 +31,9 @@ class Source:
         self.timeout = timeout
         self.workdir = cache_dir / hashlib.sha256(f"{repo}#{branch}".encode()).hexdigest()[:16]
         self.checked_out: str | None = None
-        self._env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "GCM_INTERACTIVE": "never"}
+        # LC_ALL=C: git's messages in English, the words the failure classifier reads
+        self._env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
+        self._auth = "the token" if token else "no token"
         if token:
             register_secret(token)
             basic = base64.b64encode(f"{user}:{token}".encode()).decode()
@@ -67,11 +71,8 @@ class Source:
         except CommandFailed as err:
             if missing_ok and err.result is not None and err.result.returncode == 2:
                 return ""  # ls-remote --exit-code: the ref does not exist
-            text = str(err).lower()
-            where = mask(self.repo)
-            if any(hint in text for hint in _AUTH_HINTS):
-                raise AuthFailed(f"git {args[0]} {where}: access denied: check the token "
-                                 "(--token-env) and that it may read the repository") from err
-            if "does not appear to be a git repository" in text or "not found" in text:
-                raise BadInput(f"git {args[0]} {where}: no repository there: check --repo") from err
-            raise TransientRemoteError(f"git {args[0]} {where} failed: {err}") from err
+            # the classifier `updater bump` uses too: one decision for every git failure (an unknown
+            # one is permanent; this agent tries again on its next interval anyway)
+            stderr = err.result.err if err.result is not None else str(err)
+            raise classify(stderr, action=f"git {args[0]} of", url=mask(self.repo), auth=self._auth,
+                           auth_hint=_AUTH_HINT, input_hint=_INPUT_HINT) from err

@@ -1,13 +1,26 @@
-"""Classify a failed git command from its stderr into updater's named errors.
+"""Classify a failed git command from its stderr into updater's named errors: the one classifier of
+both git paths, `updater bump` (`updater.git.workspace`) and the agent (`updater.agent.source`).
 
 git reports transport problems only as text (exit status 128 for nearly everything), so this is
-the one place that reads it. Order matters: an HTTP 401/403 is about credentials, a 404 or
-"not found" is bad input, 5xx / dropped connections / timeouts are transient (retried), anything
-else is a permanent remote error. GitPython runs git with LC_ALL=C, so the English text is stable.
-Pure: nothing here runs git.
+the one place that reads it. Order matters: an HTTP 401/403 is about credentials, 5xx / dropped
+connections / timeouts are transient (retried), a 404 or "not found" is bad input.
+
+**An error none of the markers names is permanent** (`RemoteError`, exit 7, never retried). The
+transient markers cover every way git reports a network or server hiccup; what is left is mostly
+local or configuration trouble (a stale `index.lock`, a corrupt or full repository, a hook, an
+unsupported option) that a retry reproduces, so retrying it only spends the bump's retry budget
+(minutes of backoff) before failing with the same line. Failing at once shows git's own line while
+it is fresh. The agent loses nothing by it: its poll loop already runs the next pass on the next
+interval, whatever the class. (The agent used to call unknown errors transient, bump permanent;
+a new transient case belongs in TRANSIENT_MARKERS, with the stderr that showed it in the tests.)
+
+GitPython runs git with LC_ALL=C, and the agent's git runs in the C locale too, so the English text
+is stable. Pure: nothing here runs git.
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError, UpdaterError
 from updater.secrets import mask
@@ -28,6 +41,28 @@ TRANSIENT_MARKERS = (
     "broken pipe", "connection refused", "transfer closed", "http/2 stream",
 )
 
+BUMP_AUTH_HINT = "check the token and that it may read and push this repository"
+BUMP_INPUT_HINT = "check --repo and --branch"
+
+
+class Failure(Enum):
+    AUTH = "auth"  # credentials missing, wrong or lacking a permission
+    TRANSIENT = "transient"  # worth retrying: the network or the server
+    BAD_INPUT = "bad input"  # no such repository, branch or ref
+    UNKNOWN = "unknown"  # none of the above: permanent (see the module docstring)
+
+
+def kind_of(stderr: str) -> Failure:
+    """Which kind of failure git's `stderr` describes."""
+    text = stderr.lower()
+    if any(m in text for m in AUTH_MARKERS):
+        return Failure.AUTH
+    if any(m in text for m in TRANSIENT_MARKERS):
+        return Failure.TRANSIENT
+    if any(m in text for m in BAD_INPUT_MARKERS):
+        return Failure.BAD_INPUT
+    return Failure.UNKNOWN
+
 
 def summary_line(stderr: str) -> str:
     """The most telling line of git's stderr: the last `fatal:`/`error:` line, else the last line."""
@@ -38,20 +73,20 @@ def summary_line(stderr: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def classify(stderr: str, *, action: str, url: str, auth: str = "no token") -> UpdaterError:
+def classify(stderr: str, *, action: str, url: str, auth: str = "no token", auth_hint: str = BUMP_AUTH_HINT,
+             input_hint: str = BUMP_INPUT_HINT) -> UpdaterError:
     """The named error for `action` (e.g. "clone of") on `url` failing with `stderr`.
 
     `auth` describes the credentials used ("the token in $GITHUB_TOKEN") so an auth failure names
-    the variable to fix.
+    the variable to fix; the hints say what to do, in the words of the caller's flags.
     """
-    text = stderr.lower()
     reason = summary_line(stderr)
     where = f"{action} {url}"
-    if any(m in text for m in AUTH_MARKERS):
-        return AuthFailed(mask(f"{where} failed: authentication refused using {auth} ({reason}); "
-                               "check the token and that it may read and push this repository"))
-    if any(m in text for m in TRANSIENT_MARKERS):
+    kind = kind_of(stderr)
+    if kind is Failure.AUTH:
+        return AuthFailed(mask(f"{where} failed: authentication refused using {auth} ({reason}); {auth_hint}"))
+    if kind is Failure.TRANSIENT:
         return TransientRemoteError(mask(f"{where} failed: {reason}"))
-    if any(m in text for m in BAD_INPUT_MARKERS):
-        return BadInput(mask(f"{where} failed: {reason}; check --repo and --branch"))
+    if kind is Failure.BAD_INPUT:
+        return BadInput(mask(f"{where} failed: {reason}; {input_hint}"))
     return RemoteError(mask(f"{where} failed: {reason}"))
