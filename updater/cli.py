@@ -23,6 +23,7 @@ from updater.secrets import MaskingFilter, mask
 COMMANDS = {
     "bump": "bump",
     "rebase": "rebase",
+    "watch": "watch",
     "agent": "agent",
     "sandbox": "sandbox",
     "demo": "demo",
