@@ -25,6 +25,7 @@ class Front:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.paths: list[str] = []  # every request's path?query, in order
+        self.auth_schemes: list[str | None] = []  # each request's Authorization scheme ("Basic", "Bearer") or None
         self.rate_limited = 0  # answer this many next requests with 429
         self.retry_after = "1"
         self.foreign_link = False  # page links point at another host
@@ -57,6 +58,8 @@ def _handler(front: Front) -> type[BaseHTTPRequestHandler]:
 
         def _forward(self) -> None:
             front.paths.append(self.path)
+            authorization = self.headers.get("Authorization")
+            front.auth_schemes.append(authorization.split(" ", 1)[0] if authorization else None)
             if front.rate_limited:
                 front.rate_limited -= 1
                 self._answer(429, {"Retry-After": front.retry_after, "Content-Type": "application/json"},

@@ -17,6 +17,7 @@ import bcrypt
 import requests
 
 from tests.registry.oci import build_layout
+from tests.registry.token_server import TokenServer
 
 START_TIMEOUT = 20.0  # distribution starts in well under a second; a slow shared CI box gets margin
 STOP_TIMEOUT = 10.0
@@ -33,15 +34,17 @@ class Registry:
     """`docker-registry serve` with one user; `push()` puts a fresh image under a tag."""
 
     def __init__(self, root: Path, *, user: str = "watcher", password: str = "s3cret-registry-pw",
-                 auth: str = "htpasswd", extra_auth: dict[str, object] | None = None) -> None:
+                 token_service: TokenServer | None = None) -> None:
+        """htpasswd auth, or with `token_service` distribution's token auth trusting that service."""
         self.root, self.user, self.password = root, user, password
+        self.token_service = token_service
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
         (root / "htpasswd").write_bytes(f"{user}:".encode() + bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)) + b"\n")
         auth_config: dict[str, object] = {"htpasswd": {"realm": "updater-tests", "path": str(root / "htpasswd")}}
-        if auth == "token":
-            auth_config = {"token": extra_auth or {}}
+        if token_service is not None:
+            auth_config = {"token": token_service.registry_auth()}
         config = {
             "version": 0.1,
             "log": {"level": "error", "accesslog": {"disabled": True}},
@@ -98,23 +101,32 @@ class Registry:
             check=True, timeout=COPY_TIMEOUT, capture_output=True)
         return self.digest(repo, tag)
 
+    def _auth(self, repo: str) -> tuple[tuple[str, str] | None, dict[str, str]]:
+        """(Basic login, headers) for requests as the test user (a token straight from the service in token mode)."""
+        if self.token_service is None:
+            return (self.user, self.password), {}
+        token = self.token_service.issue(self.user, [f"repository:{repo}:pull,push"])
+        return None, {"Authorization": f"Bearer {token}"}
+
     def tag(self, repo: str, source: str, *tags: str) -> None:
         """More tags for the image at `source`, by re-putting its manifest (what `crane tag` does):
         seconds for hundreds of tags, where a skopeo copy per tag takes minutes."""
-        auth = (self.user, self.password)
-        accept = "application/vnd.oci.image.manifest.v1+json"
-        got = requests.get(f"{self.url}/v2/{repo}/manifests/{source}", auth=auth, headers={"Accept": accept}, timeout=10)
-        got.raise_for_status()
         with requests.Session() as session:
+            session.auth, headers = self._auth(repo)
+            session.headers.update(headers)
+            got = session.get(f"{self.url}/v2/{repo}/manifests/{source}", timeout=10,
+                              headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+            got.raise_for_status()
             for tag in tags:
-                put = session.put(f"{self.url}/v2/{repo}/manifests/{tag}", data=got.content, auth=auth,
+                put = session.put(f"{self.url}/v2/{repo}/manifests/{tag}", data=got.content,
                                   headers={"Content-Type": got.headers["Content-Type"]}, timeout=10)
                 put.raise_for_status()
 
     def digest(self, repo: str, tag: str) -> str:
         accept = ", ".join(("application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json"))
-        reply = requests.head(f"{self.url}/v2/{repo}/manifests/{tag}", auth=(self.user, self.password),
-                              headers={"Accept": accept}, timeout=10)
+        login, headers = self._auth(repo)
+        reply = requests.head(f"{self.url}/v2/{repo}/manifests/{tag}", auth=login,
+                              headers={"Accept": accept, **headers}, timeout=10)
         reply.raise_for_status()
         return reply.headers["Docker-Content-Digest"]
 
