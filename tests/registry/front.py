@@ -29,6 +29,9 @@ class Front:
         self.rate_limited = 0  # answer this many next requests with 429
         self.retry_after = "1"
         self.foreign_link = False  # page links point at another host
+        self.corrupt_manifests = False  # flip a byte of every manifest body (its digest header kept)
+        self.redirect_blobs: str | None = None  # send blob GETs there (like a registry's storage CDN)
+        self.upstream_login: tuple[str, str] | None = None  # log in upstream itself (a presigned URL's stand-in)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self.host = f"127.0.0.1:{self._httpd.server_address[1]}"
@@ -66,11 +69,16 @@ def _handler(front: Front) -> type[BaseHTTPRequestHandler]:
                              b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}')
                 return
             parts = urlsplit(self.path)
+            if front.redirect_blobs and "/blobs/" in parts.path:
+                self._answer(307, {"Location": f"{front.redirect_blobs}{parts.path}"}, b"")
+                return
             headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
             upstream = requests.request(self.command, f"{front.upstream}{parts.path}", headers=headers,
-                                        timeout=10, allow_redirects=False)
+                                        timeout=10, allow_redirects=False, auth=front.upstream_login)
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP}
             body = upstream.content
+            if front.corrupt_manifests and "/manifests/" in parts.path and body:
+                body = body[:-1] + (b" " if body[-1:] != b" " else b"\n")
             if parts.path.endswith("/tags/list") and upstream.status_code == 200:
                 body, link = _page(body, parse_qs(parts.query), parts.path)
                 if link:

@@ -130,3 +130,42 @@ def test_429_waits_retry_after_then_gives_up(registry: Registry, repo_name: str)
         with pytest.raises(RegistryRateLimited, match="Retry-After 3600s"):
             RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.05), sleep=waits.append)).tags(repo)
         assert waits == [3.0, 3.0]
+
+
+def front_client(registry: Registry, front: Front, **settings: int) -> RegistryClient:
+    creds = load_credentials({"DOCKER_AUTH_CONFIG": registry.auth_config().replace(registry.host, front.host)})
+    return RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.05)), ClientSettings(**settings))
+
+
+def test_bodies_over_their_limit_are_refused(registry: Registry, repo_name: str) -> None:
+    registry.push(repo_name, "1.0.0")
+    registry.tag(repo_name, "1.0.0", *[f"1.0.{n}" for n in range(1, 10)])
+    repo = repository_for(f"{registry.host}/{repo_name}", insecure=frozenset({registry.host}))
+    creds = load_credentials({"DOCKER_AUTH_CONFIG": registry.auth_config()})
+    with pytest.raises(RegistryResponseInvalid, match="over the 64-byte limit"):
+        RegistryClient(RegistryHttp(creds), ClientSettings(page_limit=64)).tags(repo)
+    with pytest.raises(RegistryResponseInvalid, match="over the 100-byte limit"):
+        RegistryClient(RegistryHttp(creds), ClientSettings(manifest_limit=100)).manifest(repo, "1.0.0")
+
+
+def test_a_manifest_not_matching_its_digest_is_refused(registry: Registry, repo_name: str) -> None:
+    digest = registry.push(repo_name, "1.0.0")
+    with Front(registry.url).running() as front:
+        front.corrupt_manifests = True
+        repo = repository_for(f"{front.host}/{repo_name}", insecure=frozenset({front.host}))
+        client = front_client(registry, front)
+        for reference in ("1.0.0", digest):  # the digest claimed in the header, or the one asked for
+            with pytest.raises(RegistryResponseInvalid, match="content does not match its digest"):
+                client.manifest(repo, reference)
+
+
+def test_a_redirect_to_another_host_is_followed_without_the_login(registry: Registry, repo_name: str) -> None:
+    registry.push(repo_name, "1.0.0", created="2026-05-05T05:05:05Z")
+    with Front(registry.url).running() as storage, Front(registry.url).running() as front:
+        storage.upstream_login = (registry.user, registry.password)  # a presigned URL needs no login of ours
+        front.redirect_blobs = f"http://localhost:{storage.host.rsplit(':', 1)[1]}"  # another host name
+        repo = repository_for(f"{front.host}/{repo_name}", insecure=frozenset({front.host}))
+        when = front_client(registry, front).created(repo, "1.0.0")
+    assert when is not None and when.isoformat() == "2026-05-05T05:05:05+00:00"
+    assert storage.paths and storage.auth_schemes == [None]
+    assert "Basic" in front.auth_schemes  # the registry itself did get the login

@@ -39,6 +39,9 @@ _LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?')
 class ClientSettings:
     page_size: int = 1000  # tags per page (`?n=`); registries cap it, and follow `Link` for the rest
     max_tags: int = 100_000  # a repository with more is a runaway CI; stop rather than page forever
+    page_limit: int = PAGE_LIMIT
+    manifest_limit: int = MANIFEST_LIMIT
+    config_limit: int = CONFIG_LIMIT
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class RegistryClient:
             if url in seen:
                 raise RegistryResponseInvalid(f"{repo}: tag pages link back to {urlsplit(url).path}?{urlsplit(url).query}")
             seen.add(url)
-            reply = self.http.request(repo, url, limit=PAGE_LIMIT, accept="application/json")
+            reply = self.http.request(repo, url, limit=self.settings.page_limit, accept="application/json")
             tags += _page_tags(reply.body, repo)
             if len(tags) > self.settings.max_tags:
                 raise RegistryResponseInvalid(f"{repo}: more than {self.settings.max_tags} tags; refusing to page on")
@@ -81,7 +84,7 @@ class RegistryClient:
 
     def manifest(self, repo: Repository, reference: str) -> Manifest:
         """The manifest or index at a tag or digest, its bytes checked against the digest."""
-        reply = self.http.request(repo, f"{repo.base_url}/manifests/{reference}", limit=MANIFEST_LIMIT, accept=ACCEPT)
+        reply = self.http.request(repo, f"{repo.base_url}/manifests/{reference}", limit=self.settings.manifest_limit, accept=ACCEPT)
         expected = reference if ":" in reference else reply.headers.get("docker-content-digest")  # tags hold no ':'
         digest = _checked(reply.body, expected, f"{repo}@{reference}")
         data = _json_object(reply.body, f"{repo}@{reference} manifest")
@@ -100,7 +103,7 @@ class RegistryClient:
         digest = config["digest"]
         if not _DIGEST.fullmatch(digest):
             raise RegistryResponseInvalid(f"{repo}:{tag}: malformed config digest")
-        reply = self.http.request(repo, f"{repo.base_url}/blobs/{digest}", limit=CONFIG_LIMIT)
+        reply = self.http.request(repo, f"{repo.base_url}/blobs/{digest}", limit=self.settings.config_limit)
         _checked(reply.body, digest, f"{repo}:{tag} config")
         created = _json_object(reply.body, f"{repo}:{tag} config").get("created")
         return _parse_time(created) if isinstance(created, str) else None
