@@ -172,7 +172,8 @@ def _print(reports: list[dict[str, Any]], *, as_json: bool, dry_run: bool) -> No
                           "targets": reports}, indent=2))
         return
     for report in reports:
+        seen = "" if report["digest"] else f"{report['tags_seen']} tags, "  # a followed tag lists none
         print(f"# {report['target']}: {report['policy']} -> {report['ref'] or 'no allowed tag'}"
-              f" ({report['tags_seen']} tags, {report['registry_calls']} registry calls)")
+              f" ({seen}{report['registry_calls']} registry calls)")
         if isinstance(report["bump"], str):
             print(report["bump"], end="" if report["bump"].endswith("\n") or not report["bump"] else "\n")
