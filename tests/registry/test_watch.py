@@ -143,7 +143,7 @@ def test_wrong_login_is_exit_6_without_the_password(registry: Registry, repo_nam
     assert "wrong-password-123" not in captured.err + captured.out and bad not in captured.err
 
 
-def test_bad_policy_names_the_key(registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_policy_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tree(tmp_path, {"api": "ghcr.io/acme/api:1.0.0"}, config(("api", "ghcr.io/acme/api", '{semver: "~banana"}')))
     assert main(["watch", "--dir", str(root)]) == ExitCode.BAD_INPUT
     assert "apps.api.environments.prod: watch.policy.semver" in capsys.readouterr().err
@@ -174,3 +174,13 @@ def test_a_new_tag_opens_a_pull_request(logged_in: Registry, repo_name: str, for
     assert pull.title.endswith("1.4.2 in api/prod")
     shown = forge.repo("acme/gitops").bare.git("show", f"{pull.head}:apps/api/deploy.yaml").out
     assert shown == DEPLOY.format(ref=f"{image}:1.4.2")
+
+
+def test_manifests_above_the_range_are_a_refused_downgrade(logged_in: Registry, repo_name: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    image = f"{logged_in.host}/{repo_name}"
+    logged_in.push(repo_name, "1.4.3")
+    root = tree(tmp_path, {"api": f"{image}:1.5.0"}, config(("api", image, '{semver: "~1.4"}')))
+    assert watch(logged_in, "--dir", str(root)) == ExitCode.REFUSED
+    assert "downgrade" in capsys.readouterr().err
+    assert deployed(root) == DEPLOY.format(ref=f"{image}:1.5.0")
