@@ -100,7 +100,8 @@ def main() -> None:
         started = time.perf_counter()
         tree = setup(registry, root, args.targets, args.tags)
         print(f"setup: {args.targets} repositories x {args.tags} tags in {time.perf_counter() - started:.1f} s")
-        walls, report = [], {}
+        walls: list[float] = []
+        report: dict[str, object] = {}
         for _ in range(args.runs):
             wall, report = run_cli(registry, tree)
             walls.append(wall)
