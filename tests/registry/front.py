@@ -27,6 +27,7 @@ class Front:
         self.paths: list[str] = []  # every request's path?query, in order
         self.auth_schemes: list[str | None] = []  # each request's Authorization scheme ("Basic", "Bearer") or None
         self.rate_limited = 0  # answer this many next requests with 429
+        self.unavailable = 0  # answer this many next requests with 503
         self.retry_after = "1"
         self.foreign_link = False  # page links point at another host
         self.corrupt_manifests = False  # flip a byte of every manifest body (its digest header kept)
@@ -63,6 +64,10 @@ def _handler(front: Front) -> type[BaseHTTPRequestHandler]:
             front.paths.append(self.path)
             authorization = self.headers.get("Authorization")
             front.auth_schemes.append(authorization.split(" ", 1)[0] if authorization else None)
+            if front.unavailable:
+                front.unavailable -= 1
+                self._answer(503, {"Content-Type": "text/plain"}, b"upstream connect error")
+                return
             if front.rate_limited:
                 front.rate_limited -= 1
                 self._answer(429, {"Retry-After": front.retry_after, "Content-Type": "application/json"},

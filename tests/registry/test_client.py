@@ -126,6 +126,10 @@ def test_429_waits_retry_after_then_gives_up(registry: Registry, repo_name: str)
         front.rate_limited, front.retry_after = 2, "3"
         assert RegistryClient(http).tags(repo) == ("1.0.0",)
         assert waits == [3.0, 3.0]
+        front.rate_limited = 1
+        front.retry_after = __import__("email.utils").utils.formatdate(time.time() + 2, usegmt=True)  # an HTTP date
+        assert RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.05), sleep=waits.append)).tags(repo) == ("1.0.0",)
+        assert len(waits) == 3 and 0 < waits.pop() <= 2.0
         front.rate_limited, front.retry_after = 1, "3600"  # longer than we wait: fail now
         with pytest.raises(RegistryRateLimited, match="Retry-After 3600s"):
             RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.05), sleep=waits.append)).tags(repo)
@@ -169,3 +173,18 @@ def test_a_redirect_to_another_host_is_followed_without_the_login(registry: Regi
     assert when is not None and when.isoformat() == "2026-05-05T05:05:05+00:00"
     assert storage.paths and storage.auth_schemes == [None]
     assert "Basic" in front.auth_schemes  # the registry itself did get the login
+
+
+def test_5xx_is_retried_a_bounded_number_of_times(registry: Registry, repo_name: str) -> None:
+    registry.push(repo_name, "1.0.0")
+    with Front(registry.url).running() as front:
+        repo = repository_for(f"{front.host}/{repo_name}", insecure=frozenset({front.host}))
+        waits: list[float] = []
+        creds = load_credentials({"DOCKER_AUTH_CONFIG": registry.auth_config().replace(registry.host, front.host)})
+        front.unavailable = 2  # a blip: two 503s, then the answer
+        assert RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.5), sleep=waits.append)).tags(repo) == ("1.0.0",)
+        assert waits == [0.5, 1.0]
+        front.unavailable = 3  # an outage: the third 503 is the last try
+        with pytest.raises(RegistryUnavailable, match="answered HTTP 503 3 time"):
+            RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.5), sleep=waits.append)).tags(repo)
+        assert front.unavailable == 0 and waits == [0.5, 1.0, 0.5, 1.0]
