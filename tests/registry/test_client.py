@@ -4,6 +4,8 @@ paging over 100+ tags, 429 waits, a link to another host."""
 
 from __future__ import annotations
 
+import base64
+import email.utils
 import time
 
 import pytest
@@ -61,8 +63,8 @@ def test_no_login_wrong_login_and_missing_repository(registry: Registry, repo_na
     with pytest.raises(RegistryAuthFailed, match=r"needs a login .* none was found for 127\.0\.0\.1"):
         client_for(registry, credentials=Credentials()).tags(repo)
     wrong = load_credentials({"DOCKER_AUTH_CONFIG": registry.auth_config().replace(
-        __import__("base64").b64encode(f"{registry.user}:{registry.password}".encode()).decode(),
-        __import__("base64").b64encode(f"{registry.user}:nope".encode()).decode())})
+        base64.b64encode(f"{registry.user}:{registry.password}".encode()).decode(),
+        base64.b64encode(f"{registry.user}:nope".encode()).decode())})
     with pytest.raises(RegistryAuthFailed, match="refused the login .* from DOCKER_AUTH_CONFIG") as raised:
         client_for(registry, credentials=wrong).tags(repo)
     assert "nope" not in str(raised.value)
@@ -127,7 +129,7 @@ def test_429_waits_retry_after_then_gives_up(registry: Registry, repo_name: str)
         assert RegistryClient(http).tags(repo) == ("1.0.0",)
         assert waits == [3.0, 3.0]
         front.rate_limited = 1
-        front.retry_after = __import__("email.utils").utils.formatdate(time.time() + 2, usegmt=True)  # an HTTP date
+        front.retry_after = email.utils.formatdate(time.time() + 2, usegmt=True)  # an HTTP date
         assert RegistryClient(RegistryHttp(creds, HttpSettings(wait=0.05), sleep=waits.append)).tags(repo) == ("1.0.0",)
         assert len(waits) == 3 and 0 < waits.pop() <= 2.0
         front.rate_limited, front.retry_after = 1, "3600"  # longer than we wait: fail now
