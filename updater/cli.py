@@ -25,6 +25,7 @@ from updater.secrets import MaskingFilter, mask
 COMMANDS = {
     "bump": "bump",
     "rebase": "rebase",
+    "watch": "watch",
     "agent": "agent",
 }
 # Commands another distribution adds through the `updater.commands` entry-point group (a module with the
