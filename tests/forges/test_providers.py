@@ -10,12 +10,13 @@ import pytest
 
 from updater.errors import AuthFailed, BadInput, RemoteError
 from updater.forges.base import AlreadyExists, AutoMergeUnavailable, ForgeTarget, open_provider
-from updater.forges.retry import ProviderSettings
+from updater.forges.settings import ProviderSettings
+from updater.retry import RetrySettings
 from updater.sandbox import faults
 from updater.sandbox.state import Protection
 
 REPO = "acme/gitops"
-FAST = ProviderSettings(attempts=4, base_wait=0.05, max_wait=2.0, poll_attempts=30, poll_wait=0.05)
+FAST = ProviderSettings(RetrySettings(attempts=4, wait_base=0.05, wait_max=2.0), poll_attempts=30, poll_wait=0.05)
 
 pytestmark = pytest.mark.parametrize("provider", ["github", "gitlab"])
 
