@@ -15,7 +15,15 @@ from typing import cast
 
 from updater.bump.model import BumpPlan
 from updater.errors import AuthFailed, BadInput, UpdaterError
-from updater.forges.base import ForgeTarget, Mergeability, MergeMethod, Provider, PullRequest, detect_target, open_provider
+from updater.forges.base import (
+    ForgeTarget,
+    Mergeability,
+    MergeMethod,
+    Provider,
+    PullRequest,
+    detect_target,
+    open_provider,
+)
 from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
 from updater.git.workspace import Workspace

@@ -218,7 +218,8 @@ class _ProposalMode:
         author = lander.author
         sha = lander.ws.commit(message, files=list(plan.files), author=author,
                                committer=lander.options.committer or author)
-        lander.ws.push(branch=p.branch, expected=self.current.head_sha or "")  # PushRejected: another run got there first
+        # PushRejected when another run got there first: the skeleton retries the whole attempt
+        lander.ws.push(branch=p.branch, expected=self.current.head_sha or "")
         log.info("pushed %s (%s) onto %s (%s)", p.branch, sha[:12], p.base, (state.base_sha or "")[:12])
         return sha
 

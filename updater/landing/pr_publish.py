@@ -109,7 +109,8 @@ class Publisher:
             except AlreadyExists:  # another run opened it between our look-up and now
                 pr = self.provider.find_open(head=pub.branch)
                 if pr is None:
-                    raise RemoteError(f"the forge says a pull request from {pub.branch} exists, but none is open") from None
+                    raise RemoteError(f"the forge says a pull request from {pub.branch} exists, "
+                                      "but none is open") from None
         if pr.title.removeprefix("Draft: ") == pub.title and _same_text(pr.body, pub.body):
             return Ensured(pr, created=False, rewritten=False)
         return Ensured(self.provider.update(pr, title=pub.title, body=pub.body), created=False, rewritten=True)
