@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from updater.bump.model import BumpPlan, Change, Kind
-from updater.bump.report import change_to_json
 
 Mode = Literal["local", "push", "pr"]
 
@@ -76,6 +75,18 @@ class Report:
             pr_number=int(number) if number not in (None, "") else None, pr_url=data.get("pr_url") or None,
             superseded=bool(data.get("superseded", False)),
         )
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    return {
+        "path": change.path,
+        "file": change.path,  # same as path: the name the issue uses
+        "line": change.line,
+        "kind": change.kind,
+        "image": change.image,
+        "old": change.old,
+        "new": change.new,
+    }
 
 
 def _change(c: Mapping[str, Any]) -> Change:
