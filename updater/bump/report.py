@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from updater.bump.model import BumpPlan, Change
+from updater.bump.model import BumpPlan
 
 
 def plan_diff(plan: BumpPlan) -> str:
