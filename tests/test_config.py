@@ -9,8 +9,9 @@ import pytest
 
 from tests.gitrepos import make_remote
 from updater.commands import bump
-from updater.config import FLAG_DEFAULTS, SETTINGS, apply_config, parse_config, resolve_target
+from updater.config import parse_config
 from updater.errors import BadInput
+from updater.options.request import BumpRequest, build_request
 
 CONFIG = """\
 version: 1
@@ -47,6 +48,21 @@ def bump_args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def apply_config(args: argparse.Namespace, env: dict[str, str]) -> BumpRequest:
+    return build_request(vars(args), env)
+
+
+def resolve_target(config: str | Path, name: str, args: argparse.Namespace) -> BumpRequest:
+    """The request with target `name` of `config` (a file, or its text written to one) applied."""
+    if isinstance(config, str):
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp())
+        (directory / ".updater.yml").write_text(config)
+        config = directory / ".updater.yml"
+    return build_request({**vars(args), "target": name, "config": str(config)}, {})
+
+
 def test_target_merges_defaults_app_and_environment() -> None:
     target = parse_config(CONFIG).target("api/staging")
     assert (target.app, target.environment, target.image) == ("api", "staging", "ghcr.io/acme/api")
@@ -66,13 +82,28 @@ def test_config_fills_unset_flags_and_explicit_flags_win() -> None:
     args = bump_args("--image", "ghcr.io/acme/api:1.4.2", "--target", "api/production", "--label", "hotfix",
                      "--auto-merge")
     resolved = resolve_target(CONFIG, "api/production", args)
-    assert resolved.label == ["hotfix"]  # the flag wins (lists replace)
+    assert resolved.label == ("hotfix",)  # the flag wins (lists replace)
     assert resolved.auto_merge is True  # the flag
-    assert resolved.merge_method == "merge"  # config over the CLI default
-    assert resolved.path == ["apps/api/overlays/production/**"]
-    assert resolved.reviewer == ["alice"] and resolved.mode == "pr"
+    assert resolved.merge_method == "merge"  # config over the built-in default
+    assert resolved.path == ("apps/api/overlays/production/**",)
+    assert resolved.reviewer == ("alice",) and resolved.mode == "pr"
     assert resolved.pr_branch == "updater/api-production"
-    assert args.path == []  # the input is not modified
+    assert args.path is None  # the input is not modified
+
+
+def test_a_flag_equal_to_the_built_in_default_still_beats_the_target() -> None:
+    """`--merge-method squash` (the built-in default) overrides a target's `merge-method: merge`."""
+    args = bump_args("--image", "ghcr.io/acme/api:1.4.2", "--merge-method", "squash")
+    assert resolve_target(CONFIG, "api/production", args).merge_method == "squash"
+    assert resolve_target(CONFIG, "api/production", bump_args("--image", "ghcr.io/acme/api:1")).merge_method == "merge"
+
+
+def test_no_draft_turns_off_a_targets_draft() -> None:
+    config = CONFIG.replace("        auto-merge: true\n", "        auto-merge: true\n        draft: true\n")
+    assert resolve_target(config, "api/staging", bump_args("--image", "ghcr.io/acme/api:1")).draft is True
+    assert resolve_target(config, "api/staging", bump_args("--image", "ghcr.io/acme/api:1", "--no-draft")).draft is False
+    assert resolve_target(config, "api/staging",
+                          bump_args("--image", "ghcr.io/acme/api:1", "--no-auto-merge")).auto_merge is False
 
 
 def test_an_image_other_than_the_targets_is_bad_input() -> None:
@@ -119,20 +150,17 @@ def test_several_problems_report_the_first_by_line_and_count_the_rest() -> None:
         parse_config(text)
 
 
-def test_flag_defaults_known_to_the_config_match_the_bump_parser() -> None:
-    defaults = vars(bump_args())
-    for dest in SETTINGS.values():
-        expected = FLAG_DEFAULTS.get(dest)
-        assert defaults[dest] == expected or (expected is None and defaults[dest] in (None, False, [])), dest
+def test_every_parser_default_is_none_so_given_means_given() -> None:
+    assert all(value is None for value in vars(bump_args()).values())
 
 
 def test_local_mode_reads_the_trees_config_only_with_a_target(tmp_path: Path) -> None:
     (tmp_path / ".updater.yml").write_text(CONFIG)
-    plain = bump_args("--image", "ghcr.io/acme/web:2", "--dir", str(tmp_path))
-    assert apply_config(plain, {}) is plain
+    plain = apply_config(bump_args("--image", "ghcr.io/acme/web:2", "--dir", str(tmp_path)), {})
+    assert (plain.target, plain.mode, plain.path) == (None, None, ())
     resolved = apply_config(bump_args("--image", "ghcr.io/acme/web:2", "--dir", str(tmp_path), "--target", "web"), {})
     assert (resolved.target, resolved.mode, resolved.branch, resolved.path) == ("web/dev", "push", "main",
-                                                                                 ["apps/web/dev.yaml"])
+                                                                                 ("apps/web/dev.yaml",))
 
 
 def test_explicit_config_file_and_missing_files(tmp_path: Path) -> None:
@@ -152,15 +180,15 @@ def test_repo_mode_reads_the_config_from_the_remote_before_choosing_a_mode(tmp_p
     bare = make_remote(tmp_path, {".updater.yml": CONFIG, "apps/web/dev.yaml": "image: ghcr.io/acme/web:1\n"})
     args = bump_args("--image", "ghcr.io/acme/web:2", "--target", "web", "--repo", bare.as_uri())
     resolved = apply_config(args, {})
-    assert (resolved.mode, resolved.branch, resolved.path) == ("push", "main", ["apps/web/dev.yaml"])
+    assert (resolved.mode, resolved.branch, resolved.path) == ("push", "main", ("apps/web/dev.yaml",))
     empty = make_remote(tmp_path, {"x.yaml": "a: 1\n"}, name="empty.git")
     with pytest.raises(BadInput, match=r"needs a config file: no .updater.yml in file://"):
         apply_config(bump_args("--image", "a:1", "--target", "web", "--repo", empty.as_uri()), {})
 
 
-def test_resolve_target_reads_a_clones_file(tmp_path: Path) -> None:
+def test_an_invalid_config_file_names_its_path_and_line(tmp_path: Path) -> None:
     (tmp_path / ".updater.yml").write_text(CONFIG.replace("merge-method: merge", "merge-method: nope"))
-    with pytest.raises(BadInput, match=r"^.updater.yml:15: "):
+    with pytest.raises(BadInput, match=rf"^{tmp_path}/.updater.yml:15: apps.api.environments.production.merge-method"):
         resolve_target(tmp_path / ".updater.yml", "api/production", bump_args("--image", "ghcr.io/acme/api:1"))
 
 

@@ -6,48 +6,41 @@ reads the manifest repository's `.updater.yml`, finds app `api`, environment `st
 its paths, mode, labels, reviewers, templates... The file is read only when `--target` is given:
 from `--config FILE`, else `.updater.yml` (or `.yaml`) at the root of `--dir` (local mode) or of
 the repository's `--branch` / default branch (repo modes, before the mode is chosen, since a target
-can set the mode and branch). Precedence, highest first:
+can set the mode and branch). Precedence (resolved in `updater.options.resolve`), highest first:
 
-  1. command-line flags (a flag left at its default counts as not given);
-  2. the environment's settings, then the app's, then `defaults:`;
-  3. the CLI's own defaults.
+  1. command-line flags (given means given: a flag equal to the built-in default still wins);
+  2. environment variables the option reads (e.g. GIT_AUTHOR_NAME/EMAIL);
+  3. the environment's settings, then the app's, then `defaults:`;
+  4. the built-in defaults of the options table.
 
 Lists replace, they do not add up (an environment's `labels` replace the app's). `{app}` and
 `{environment}` in the branch and templates are filled in. The file is validated against the JSON
 Schema shipped in `updater/schemas/updater-config.schema.json`; an invalid file is `BadInput`
 naming the file, line and key.
 
-Pure except `read_config` and `apply_config` (which read one file; the remote read is
-`updater.repo_config`). jsonschema enters here only.
+Pure except `read_config` (which reads one file; the remote read is `updater.repo_config`, and
+choosing which file is `updater.options.request`'s). jsonschema enters here only.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from updater.errors import BadInput
 from updater.manifests.yaml import Mapping as YamlMapping
 from updater.manifests.yaml import Scalar, Sequence, YamlNode, YamlSyntaxError, parse_documents
+from updater.options.schema import config_schema
+from updater.options.table import config_rows
 
 CONFIG_NAMES = (".updater.yml", ".updater.yaml")
 
-# config key -> `updater bump` argument dest
-SETTINGS: dict[str, str] = {
-    "paths": "path", "branch": "branch", "mode": "mode", "labels": "label", "reviewers": "reviewer",
-    "assignees": "assignee", "auto-merge": "auto_merge", "merge-method": "merge_method", "draft": "draft",
-    "pr-branch": "pr_branch", "title": "title", "body": "body", "message": "message",
-}
-# Flag defaults that are not None / False / []: a value equal to it counts as "not given".
-# tests/test_config.py checks this against the bump parser.
-FLAG_DEFAULTS: dict[str, object] = {"merge_method": "squash"}
+# the settings keys a target may set: the config rows of the options table
+SETTINGS: frozenset[str] = frozenset(row.config_key for row in config_rows() if row.config_key)
 _FILLED = ("branch", "pr-branch", "title", "body", "message")
 
 Lines = dict[tuple[str | int, ...], int]
@@ -160,8 +153,8 @@ def _resolve_scalar(scalar: Scalar) -> Any:
 
 @cache
 def schema() -> dict[str, Any]:
-    text = resources.files("updater").joinpath("schemas/updater-config.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    """Generated from the options table (the shipped schema file is the same, checked by a test)."""
+    return config_schema()
 
 
 def _validate(data: Any, lines: Lines, source: str) -> None:
@@ -221,36 +214,6 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
 
 
-def given(dest: str, value: object) -> bool:
-    """Whether a bump argument was set on the command line (left at its default means not)."""
-    if value is None or value is False or value == []:
-        return False
-    return not (dest in FLAG_DEFAULTS and value == FLAG_DEFAULTS[dest])
-
-
-def apply_target(args: argparse.Namespace, target: Target) -> argparse.Namespace:
-    """A copy of `args` with the target's settings where no flag was given, and the image checked."""
-    values = dict(vars(args))
-    for key, value in target.settings.items():
-        dest = SETTINGS[key]
-        if not given(dest, values.get(dest)):
-            values[dest] = list(value) if isinstance(value, list) else value
-    if target.image:
-        _check_images(values.get("image") or [], target)
-    values["target"] = target.name
-    return argparse.Namespace(**values)
-
-
-def _check_images(images: list[str], target: Target) -> None:
-    from updater.refs import ImageRef, canonical_name
-
-    want = canonical_name(target.image or "")
-    for text in images:
-        if ImageRef.parse(text).canonical_name != want:
-            raise BadInput(f"--image {text!r} is not the image of target {target.name} ({target.image}); "
-                           f"give --image {target.image}:<tag>")
-
-
 def read_config(path: Path, *, source: str | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
@@ -262,34 +225,3 @@ def read_config(path: Path, *, source: str | None = None) -> Config:
 def find_config(root: Path) -> Path | None:
     """`.updater.yml` (or `.yaml`) at the root of a manifest tree, if there is one."""
     return next((root / name for name in CONFIG_NAMES if (root / name).is_file()), None)
-
-
-def resolve_target(config: str | Path, name: str, args: argparse.Namespace) -> argparse.Namespace:
-    """For the landing modes, after cloning: `args` with target `name` of `config` applied.
-
-    `config` is a path (the clone's `.updater.yml`) or the file's text.
-    """
-    parsed = read_config(config, source=config.name) if isinstance(config, Path) else parse_config(config)
-    return apply_target(args, parsed.target(name))
-
-
-def apply_config(args: argparse.Namespace, env: Mapping[str, str]) -> argparse.Namespace:
-    """`updater bump`, before the mode dispatch: apply `--target` from `--config`, else from the
-    tree's `.updater.yml` (local mode) or the remote's (repo modes). Without `--target` nothing is read."""
-    if not args.target:
-        if args.config:
-            raise BadInput("--config is only used with --target: name the target to take settings from")
-        return args
-    if args.config:
-        config = read_config(Path(args.config), source=args.config)
-    elif args.repo is None:
-        path = find_config(Path(args.dir))
-        config = read_config(path) if path else None
-    else:
-        from updater.repo_config import read_repo_config
-
-        config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env)
-    if config is None:
-        where = args.dir if args.repo is None else args.repo
-        raise BadInput(f"--target {args.target!r} needs a config file: no .updater.yml in {where} (or give --config)")
-    return apply_target(args, config.target(args.target))

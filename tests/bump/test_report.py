@@ -1,9 +1,9 @@
-"""The diff and JSON views of a plan, and the one-line summary."""
+"""The diff view of a plan and the one-line summary (the JSON report: tests/test_report.py)."""
 
 from __future__ import annotations
 
 from updater.bump.model import BumpPlan, Change
-from updater.bump.report import plan_diff, plan_to_json, summary
+from updater.bump.report import plan_diff, summary
 
 CHANGE = Change("a.yaml", 2, "container", "ghcr.io/acme/api", "ghcr.io/acme/api:1", "ghcr.io/acme/api:2")
 
@@ -20,17 +20,6 @@ def test_diff_is_git_style_and_marks_a_missing_final_newline() -> None:
         "+image: ghcr.io/acme/api:2\n\\ No newline at end of file\n"
     )
     assert plan_diff(BumpPlan()) == ""
-
-
-def test_json_is_a_plain_dict() -> None:
-    report = plan_to_json(plan(b"a", b"b"), dry_run=True)
-    assert report == {
-        "outcome": "changed", "changed": True, "dry_run": True,
-        "changes": [{"path": "a.yaml", "file": "a.yaml", "line": 2, "kind": "container", "image": "ghcr.io/acme/api",
-                     "old": "ghcr.io/acme/api:1", "new": "ghcr.io/acme/api:2"}],
-        "changed_files": ["a.yaml"], "current": [], "warnings": [],
-    }
-    assert plan_to_json(BumpPlan())["outcome"] == "unchanged"
 
 
 def test_summary_says_what_happened() -> None:

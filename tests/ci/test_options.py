@@ -49,7 +49,8 @@ def _bump_flags() -> set[str]:
 
 
 def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() -> None:
-    flags = _bump_flags() - {"--help", "--json", "--token-env"}
+    # (--no-draft / --no-auto-merge turn off a .updater.yml setting; a CI input "false" is simply left out)
+    flags = _bump_flags() - {"--help", "--json", "--token-env", "--no-draft", "--no-auto-merge"}
     assert {option.flag for option in OPTIONS} == flags
 
 
@@ -61,3 +62,9 @@ def test_every_option_flag_is_accepted_by_the_bump_parser() -> None:
                        else "5" if o.name.startswith("retr") else "x") for o in OPTIONS}
     args = parser.parse_args(to_argv(values))
     assert args.image == ["x"] and args.auto_merge and args.retries == 5 and args.path == ["x"]
+
+
+def test_the_ci_inputs_are_the_option_tables_rows_with_an_input() -> None:
+    from updater.options.table import OPTIONS as ROWS
+
+    assert [(o.name, o.flag) for o in OPTIONS] == [(r.ci_input, r.flag) for r in ROWS if r.ci_input]

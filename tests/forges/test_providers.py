@@ -10,12 +10,13 @@ import pytest
 
 from updater.errors import AuthFailed, BadInput, RemoteError
 from updater.forges.base import AlreadyExists, AutoMergeUnavailable, ForgeTarget, open_provider
-from updater.forges.retry import ProviderSettings
+from updater.forges.settings import ProviderSettings
+from updater.retry import RetrySettings
 from updater_sandbox import faults
 from updater_sandbox.state import Protection
 
 REPO = "acme/gitops"
-FAST = ProviderSettings(attempts=4, base_wait=0.05, max_wait=2.0, poll_attempts=30, poll_wait=0.05)
+FAST = ProviderSettings(RetrySettings(attempts=4, wait_base=0.05, wait_max=2.0), poll_attempts=30, poll_wait=0.05)
 
 pytestmark = pytest.mark.parametrize("provider", ["github", "gitlab"])
 
@@ -164,7 +165,7 @@ def test_5xx_and_dropped_connections_are_retried(repo, provider):
 def test_persistent_5xx_gives_up_after_the_attempts(repo, provider):
     api = _provider(repo, provider)
     repo.inject(faults.http_status(503, service=provider, times=100))
-    with pytest.raises(RemoteError, match="still failing after 4 attempts") as err:
+    with pytest.raises(RemoteError, match=r"still failing after 4 attempt\(s\)") as err:
         api.find_open(head="x")
     assert not err.value.transient
     assert len(repo.log_for(provider)) == 4

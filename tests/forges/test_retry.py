@@ -1,4 +1,4 @@
-"""The provider retry policy and the forges' rate-limit hints (pure: literal headers and errors)."""
+"""The forge API retry policy (`retry_api`), polling, and the forges' rate-limit hints (pure: literal headers and errors)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import pytest
 
 from updater.errors import BadInput, RemoteError, TransientRemoteError
 from updater.forges.base import RateLimited, retry_after
-from updater.forges.retry import ProviderSettings, poll, retry_provider
+from updater.forges.settings import ProviderSettings, poll
+from updater.retry import RetrySettings, call_with_retries, retry_api
 
-FAST = ProviderSettings(attempts=3, base_wait=0.0, max_wait=0.2)
+FAST = RetrySettings(attempts=3, wait_base=0.0, wait_max=0.2)
+
+
+def retry_provider(settings: RetrySettings, what: str, call):
+    return call_with_retries(lambda _: call(), retry_api(settings), what=what)
 
 
 def test_hint_prefers_retry_after():
@@ -59,7 +64,7 @@ def test_exhausted_retries_become_a_permanent_remote_error():
     def always() -> None:
         raise TransientRemoteError("server error 503")
 
-    with pytest.raises(RemoteError, match="read still failing after 3 attempts: server error 503") as err:
+    with pytest.raises(RemoteError, match=r"read still failing after 3 attempt\(s\) in [0-9.]+s: server error 503") as err:
         retry_provider(FAST, "read", always)
     assert not err.value.transient
 

@@ -4,12 +4,14 @@ built from real CLI arguments, and forge-side helpers (merge through the API, re
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import requests
 
 from updater.cli import build_parser
+from updater.options.request import build_request
 from updater.forges.base import Provider, detect_target, open_provider
-from updater.forges.retry import ProviderSettings
+from updater.forges.settings import ProviderSettings
 from updater.landing.pr import PrSettings
 from updater_sandbox.forge import Forge
 from updater_sandbox.state import Pull
@@ -60,7 +62,11 @@ def argv(forge: Forge, provider: str, *args: str, command: str = "bump") -> list
 def settings(forge: Forge, provider: str, *args: str, command: str = "bump",
              env: Mapping[str, str] | None = None) -> PrSettings:
     parsed = build_parser().parse_args(argv(forge, provider, *args, command=command))
-    return PrSettings.from_args(parsed, env_for(forge, provider, env))
+    environment = env_for(forge, provider, env)
+    # --target here only names the PR (these repositories have no .updater.yml to read it from)
+    values = {**vars(parsed), "target": None}
+    request = build_request(values, environment, command="rebase" if command == "rebase" else "bump")
+    return PrSettings.from_request(replace(request, target=getattr(parsed, "target", None)), environment)
 
 
 def provider_for(forge: Forge, provider: str) -> Provider:

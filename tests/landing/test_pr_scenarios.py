@@ -212,7 +212,7 @@ def test_api_still_failing_fails_clearly_without_a_pr(forge, provider):
     forge.create_repo(REPO, app_files(2))
     service = "github" if provider == "github" else "gitlab"
     forge.inject(faults.http_status(502, service=service, times=1000))
-    with pytest.raises(RemoteError, match="still failing after 2 attempts.*server error 502"):
+    with pytest.raises(RemoteError, match=r"still failing after 2 attempt\(s\).*server error 502"):
         bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/app01:1.1.0", "--retries", "2"))
     assert forge.repo(REPO).pulls == {}
 

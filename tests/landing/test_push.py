@@ -26,8 +26,9 @@ from tests.landing.push_helpers import (  # noqa: F401  (bare, isolated_git, ser
 )
 from updater.cli import build_parser
 from updater.errors import ExitCode, PolicyRefused
-from updater.landing.push import land
-from updater.landing.settings import LandingSettings, settings_from_args
+from updater.landing.push import land_push as land
+from updater.landing.settings import LandingSettings, settings_from_request
+from updater.options.request import build_request
 from updater_sandbox.git_http import GitHttpServer, http_error
 
 pytestmark = pytest.mark.usefixtures("isolated_git")
@@ -37,7 +38,7 @@ def settings(repo: str, *images: str, extra: Sequence[str] = (), env: dict[str, 
     argv = ["bump", "--repo", repo, "--mode", "push", *FAST_RETRIES, *extra]
     for image in images:
         argv += ["--image", image]
-    return settings_from_args(build_parser().parse_args(argv), env or {})
+    return settings_from_request(build_request(vars(build_parser().parse_args(argv)), env or {}), env or {})
 
 
 def pusher(bare: Path, tmp_path: Path, files: dict[str, str], message: str = "concurrent") -> Any:

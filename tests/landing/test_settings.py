@@ -7,12 +7,18 @@ import pytest
 from updater.cli import build_parser
 from updater.errors import AuthFailed, BadInput
 from updater.git.identity import Identity
-from updater.landing.settings import settings_from_args
+from updater.landing.settings import settings_from_request
+from updater.options.request import build_request
 from updater.secrets import mask
 
 
-def parse(*argv: str):
-    return build_parser().parse_args(["bump", "--repo", "https://git.example/acme/gitops.git", "--mode", "push", *argv])
+def parse(*argv: str) -> dict[str, object]:
+    return vars(build_parser().parse_args(["bump", "--repo", "https://git.example/acme/gitops.git", "--mode", "push",
+                                           *argv]))
+
+
+def settings_from_args(parsed: dict[str, object], env: dict[str, str]):
+    return settings_from_request(build_request(parsed, env), env)
 
 
 def test_defaults_and_environment() -> None:

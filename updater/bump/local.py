@@ -7,7 +7,6 @@ whole plan validated.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -15,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
-from updater.bump.report import plan_diff, plan_to_json, summary
+from updater.bump.report import plan_diff, summary
+from updater.options.request import BumpRequest
 from updater.refs import ImageRef
+from updater.report import Report
 
 log = logging.getLogger("updater.bump")
 
@@ -33,21 +34,21 @@ class LocalSettings:
     json: bool = False
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> LocalSettings:
+    def from_request(cls, request: BumpRequest) -> LocalSettings:
         return cls(
-            root=Path(args.dir),
-            images=tuple(ImageRef.parse(text) for text in args.image),
-            paths=tuple(args.path),
-            allow_downgrade=args.allow_downgrade,
-            allow_missing=args.allow_missing,
-            validate=not args.no_validate,
-            dry_run=args.dry_run,
-            json=args.json,
+            root=Path(request.dir),
+            images=tuple(ImageRef.parse(text) for text in request.image),
+            paths=request.path,
+            allow_downgrade=request.allow_downgrade,
+            allow_missing=request.allow_missing,
+            validate=not request.no_validate,
+            dry_run=request.dry_run,
+            json=request.json,
         )
 
 
-def run_local(args: argparse.Namespace) -> int:
-    settings = LocalSettings.from_args(args)
+def run_local(request: BumpRequest) -> int:
+    settings = LocalSettings.from_request(request)
     plan = plan_bump(
         settings.root, settings.images, paths=settings.paths,
         allow_downgrade=settings.allow_downgrade, allow_missing=settings.allow_missing,
@@ -60,7 +61,7 @@ def run_local(args: argparse.Namespace) -> int:
         apply_plan(settings.root, plan)
     log.info("%s", summary(plan, dry_run=settings.dry_run))
     if settings.json:
-        print(json.dumps(plan_to_json(plan, dry_run=settings.dry_run), indent=2))
+        print(json.dumps(Report.of_plan(plan, dry_run=settings.dry_run).to_json(), indent=2))
     else:
         sys.stdout.write(plan_diff(plan))
     return 0

@@ -6,6 +6,7 @@ derived views. Callers never re-parse manifests; they read a `BumpPlan`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -49,3 +50,18 @@ class BumpPlan:
     @property
     def files(self) -> tuple[str, ...]:
         return tuple(sorted(self.new_contents))
+
+    @classmethod
+    def combine(cls, plans: Sequence[BumpPlan], *, warnings: Sequence[str] = ()) -> BumpPlan:
+        """One plan for `plans` applied one after another to the same tree (each planned on the
+        tree the previous one left): a file's old bytes are the first plan's, its new bytes the
+        last plan's; changes and current references in order; warnings once each."""
+        old_contents: dict[str, bytes] = {}
+        new_contents: dict[str, bytes] = {}
+        for plan in plans:
+            for path, data in plan.old_contents.items():
+                old_contents.setdefault(path, data)
+            new_contents.update(plan.new_contents)
+        return cls(tuple(c for p in plans for c in p.changes), new_contents, old_contents,
+                   tuple(c for p in plans for c in p.current),
+                   tuple(dict.fromkeys([*warnings, *(w for p in plans for w in p.warnings)])))

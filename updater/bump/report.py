@@ -1,44 +1,17 @@
-"""Presenting a plan: a unified diff for people, a plain dict for `--json` and the CI adapters.
-
-`plan_to_json` builds the local-mode report; the push and pull-request modes extend the same dict
-(outcome, commit, PR...), so it stays a plain builder. Pure.
+"""Presenting a plan to people: a unified diff and a one-line summary. (The `--json` report of
+every mode is `updater.report.Report`.) Pure.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
-from updater.bump.model import BumpPlan, Change
-
-
-def change_to_json(change: Change) -> dict[str, Any]:
-    return {
-        "path": change.path,
-        "file": change.path,  # same as path: the name the issue uses
-        "line": change.line,
-        "kind": change.kind,
-        "image": change.image,
-        "old": change.old,
-        "new": change.new,
-    }
-
-
-def plan_to_json(plan: BumpPlan, *, dry_run: bool = False) -> dict[str, Any]:
-    return {
-        "outcome": "changed" if plan.changes else "unchanged",
-        "changed": bool(plan.changes),
-        "dry_run": dry_run,
-        "changes": [change_to_json(c) for c in plan.changes],
-        "changed_files": list(plan.files),
-        "current": [change_to_json(c) for c in plan.current],
-        "warnings": list(plan.warnings),
-    }
+from updater.bump.model import BumpPlan
 
 
 def plan_diff(plan: BumpPlan) -> str:
     """`git diff`-style unified diff of every file the plan changes ('' when none)."""
-    parts = []
+    parts: list[str] = []
     for path in plan.files:
         old = plan.old_contents[path].decode("utf-8").splitlines(keepends=True)
         new = plan.new_contents[path].decode("utf-8").splitlines(keepends=True)

@@ -1,4 +1,5 @@
-"""Run `updater bump --json` as a child process and read its JSON report into a `BumpReport`.
+"""Run `updater bump --json` as a child process and read its JSON report back into the CLI's own
+report type (`updater.report.Report`, here named `BumpReport`).
 
 Why a child process rather than an in-process call: the action and the GitLab job then run exactly
 the command a user would type, with its own logging, masking and exit codes, and the JSON report
@@ -11,35 +12,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from updater import proc
+from updater.bump.model import Change
+from updater.report import Report
 
 
-@dataclass(frozen=True)
-class ReportChange:
-    path: str
-    line: int
-    kind: str
-    image: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class BumpReport:
-    outcome: str  # LandingResult.outcome in repo modes; "changed"/"unchanged" in local mode; "dry-run"
-    changed: bool
-    changes: tuple[ReportChange, ...] = ()
-    changed_files: tuple[str, ...] = ()
-    commit_sha: str | None = None
-    pr_url: str | None = None
-    pr_number: int | None = None
-    branch: str | None = None
-    base: str | None = None
-    dry_run: bool = False
-    warnings: tuple[str, ...] = ()
+# The CLI's report type is the CI adapters' too: one type from `--json` to the outputs.
+BumpReport = Report
+ReportChange = Change
 
 
 @dataclass(frozen=True)
@@ -50,35 +33,10 @@ class BumpRun:
 
 
 def parse_report(data: Mapping[str, Any]) -> BumpReport:
-    """The report from the CLI's `--json` object: `updater.bump.report.plan_to_json`, extended by the
-    landing modes (`outcome`, `commit_sha`, `pr_url`, `pr_number`, `branch`, `base`)."""
-    changes = tuple(
-        ReportChange(
-            path=str(c["path"]), line=int(c.get("line") or 0), kind=str(c.get("kind", "")),
-            image=str(c.get("image", "")), old=str(c.get("old", "")), new=str(c.get("new", "")),
-        )
-        for c in data.get("changes", ())
-    )
-    files = tuple(data.get("changed_files") or sorted({c.path for c in changes}))
-    outcome = str(data.get("outcome") or ("changed" if files else "unchanged"))
-    changed = bool(files) if data.get("changed") is None else bool(data["changed"])
-    dry_run = bool(data.get("dry_run", False))
-    if dry_run:  # every mode says what it *would* do; for CI nothing changed (the files would)
-        outcome, changed = "dry-run", False
-    number = data.get("pr_number")
-    return BumpReport(
-        outcome=outcome,
-        changed=changed,
-        changes=changes,
-        changed_files=files,
-        commit_sha=data.get("commit_sha") or None,
-        pr_url=data.get("pr_url") or None,
-        pr_number=int(number) if number not in (None, "") else None,
-        branch=data.get("branch") or None,
-        base=data.get("base") or None,
-        dry_run=dry_run,
-        warnings=tuple(str(w) for w in data.get("warnings", ())),
-    )
+    """The report from the CLI's `--json` object (`updater.report.Report.to_json`), as CI sees it:
+    a dry run says what it *would* do, so for CI nothing changed (outcome "dry-run")."""
+    report = Report.from_json(data)
+    return replace(report, outcome="dry-run", changed=False) if report.dry_run else report
 
 
 def error_line(stderr: str) -> str | None:

@@ -1,4 +1,5 @@
-"""`updater bump`: the flags, and the choice of mode (local files, push, pull request).
+"""`updater bump`: the flags (generated from `updater.options.table`), the one read of
+`os.environ`, and the choice of mode (local files, push, pull request).
 
 Each mode lives in its own module and is imported only when chosen:
   no --repo          -> updater.bump.local.run_local       (edit files under --dir, no git)
@@ -9,8 +10,13 @@ Each mode lives in its own module and is imported only when chosen:
 from __future__ import annotations
 
 import argparse
+import os
+from typing import TYPE_CHECKING
 
-from updater.commands.options import add_forge_options, add_identity_options, add_retry_options, add_token_option
+from updater.options.flags import add_flags
+
+if TYPE_CHECKING:
+    from updater.options.request import BumpRequest
 
 HELP = "change image references (in files here, or in a repository by push or pull request)"
 DESCRIPTION = """\
@@ -31,87 +37,36 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    what = parser.add_argument_group("what to change")
-    what.add_argument(
-        "--image", action="append", default=[], metavar="REF", required=False,
-        help="new reference, name:tag, name@digest or name:tag@digest (repeatable)",
-    )
-    what.add_argument("--target", metavar="NAME",
-                      help="a named target from .updater.yml (paths, mode, labels... for one app/environment)")
-    what.add_argument("--config", metavar="FILE", help="config file (default: .updater.yml in the tree, if any)")
-    what.add_argument("--allow-downgrade", action="store_true",
-                      help="allow moving to a lower version (refused by default, exit 4)")
-    what.add_argument("--allow-missing", action="store_true",
-                      help="exit 0 when no reference to the image is found (default: exit 3)")
-
-    where = parser.add_argument_group("where")
-    where.add_argument("--dir", default=".", metavar="DIR",
-                       help="the manifest tree to edit when --repo is not given")
-    where.add_argument("--path", action="append", default=[], metavar="GLOB",
-                       help="limit to files matching GLOB relative to the tree root; ** allowed (repeatable)")
-    where.add_argument("--no-validate", action="store_true",
-                       help="skip re-building the Kustomize trees the edit touches")
-
-    repo = parser.add_argument_group("repository (push and pull-request modes)")
-    repo.add_argument("--repo", metavar="URL",
-                      help="clone this repository (https, ssh, file:// or a path) instead of editing --dir")
-    repo.add_argument("--branch", metavar="NAME", help="branch to push to or target (default: the remote's default)")
-    repo.add_argument("--mode", choices=("push", "pr"),
-                      help="push: commit straight to --branch; pr: open or update a pull/merge request "
-                           "(default: pr for GitHub/GitLab remotes, push otherwise)")
-    add_token_option(repo)
-    repo.add_argument("--message", metavar="TEMPLATE",
-                      help="commit message template: {summary} {image} {tag} {old} {new} {files} {changes} "
-                           "{ci[VAR]}... (README: Usage: push mode)")
-    add_identity_options(repo)
-    add_retry_options(repo)
-
-    pr = parser.add_argument_group("pull / merge requests (--mode pr)")
-    add_forge_options(pr)
-    pr.add_argument("--pr-branch", metavar="TEMPLATE",
-                    help="branch name template for the PR (default: updater/{base}/{target})")
-    pr.add_argument("--title", metavar="TEMPLATE", help="PR title template")
-    pr.add_argument("--body", metavar="TEMPLATE", help="PR body template (a table of changes is appended)")
-    pr.add_argument("--label", action="append", default=[], metavar="NAME", help="label to add (repeatable)")
-    pr.add_argument("--reviewer", action="append", default=[], metavar="USER", help="reviewer to request (repeatable)")
-    pr.add_argument("--assignee", action="append", default=[], metavar="USER", help="assignee (repeatable)")
-    pr.add_argument("--draft", action="store_true", help="open as draft")
-    pr.add_argument("--auto-merge", action="store_true", help="merge automatically once checks pass")
-    pr.add_argument("--merge-method", choices=("merge", "squash", "rebase"), default="squash",
-                    help="merge method for auto-merge")
-
-    out = parser.add_argument_group("output")
-    out.add_argument("--dry-run", action="store_true", help="show what would change; write and push nothing")
-    out.add_argument("--json", action="store_true", help="print a JSON report on stdout instead of a diff")
+    add_flags(parser, "bump")
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
+    """The edge: flags + os.environ (+ .updater.yml) -> one frozen request, then the mode."""
     from updater.errors import BadInput
+    from updater.options.request import build_request
 
-    if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
-        from updater.config import apply_config
-
-        args = apply_config(args, os.environ)
-    if not args.image:
+    env = os.environ
+    request = build_request(vars(args), env, command="bump")
+    if not request.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
-    if args.repo is None:
+    if request.repo is None:
         from updater.bump.local import run_local
 
-        return run_local(args)
-    if args.mode == "push" or (args.mode is None and not _looks_like_forge(args)):
+        return run_local(request)
+    if choose_mode(request) == "push":
         from updater.landing.push import run_push
 
-        return run_push(args)
+        return run_push(request, env)
     from updater.landing.pr import run_pr
 
-    return run_pr(args)
+    return run_pr(request, env)
 
 
-def _looks_like_forge(args: argparse.Namespace) -> bool:
-    """PR mode is the default where a forge API is known: a provider flag or a GitHub/GitLab URL."""
-    if args.provider or args.api_url:
-        return True
-    url = args.repo.lower()
-    return any(host in url for host in ("github.com", "gitlab.com", "github.", "gitlab."))
+def choose_mode(request: BumpRequest) -> str:
+    """--mode, else pr where a forge API is known (a provider flag or a GitHub/GitLab URL), else push."""
+    if request.mode:
+        return request.mode
+    if request.provider or request.api_url:
+        return "pr"
+    url = (request.repo or "").lower()
+    return "pr" if any(host in url for host in ("github.com", "gitlab.com", "github.", "gitlab.")) else "push"

@@ -9,8 +9,9 @@ a PR whose content is already on the base is closed with a comment. The work is 
 from __future__ import annotations
 
 import argparse
+import os
 
-from updater.commands.options import add_forge_options, add_identity_options, add_retry_options, add_token_option
+from updater.options.flags import add_flags
 
 HELP = "regenerate every open updater pull/merge request whose base branch moved"
 DESCRIPTION = """\
@@ -25,27 +26,12 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", required=True, metavar="URL", help="the manifest repository (https or ssh URL)")
-    parser.add_argument("--branch", metavar="NAME", help="only used to clone; PRs keep their own bases "
-                        "(default: the remote's default branch)")
-    add_forge_options(parser)
-    add_token_option(parser)
-    parser.add_argument("--pr-branch", metavar="TEMPLATE",
-                        help="the branch template the PRs were opened with; its fixed prefix selects them "
-                             "(default: updater/{base}/{target})")
-    parser.add_argument("--title", metavar="TEMPLATE", help="PR title template, as given to bump")
-    parser.add_argument("--body", metavar="TEMPLATE", help="PR body template, as given to bump")
-    add_identity_options(parser)
-    parser.add_argument("--no-validate", action="store_true", help="skip re-building touched Kustomize trees")
-    add_retry_options(parser)
-    parser.add_argument("--all", action="store_true",
-                        help="regenerate every PR whose base moved, even those the forge can merge as they are "
-                             "(default: only behind or conflicting ones, so CI is not restarted for nothing)")
-    parser.add_argument("--dry-run", action="store_true", help="report what would be refreshed; push nothing")
-    parser.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    add_flags(parser, "rebase")
 
 
 def run(args: argparse.Namespace) -> int:
     from updater.landing.pr import run_rebase
+    from updater.options.request import build_request
 
-    return run_rebase(args)
+    env = os.environ
+    return run_rebase(build_request(vars(args), env, command="rebase"), env)

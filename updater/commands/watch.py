@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from updater.commands.options import add_forge_options, add_token_option
+from updater.options.flags import add_flags
+from updater.options.table import OPTIONS
 
 HELP = "follow images in their registries and bump targets to the newest tag their policy allows"
 DESCRIPTION = """\
@@ -61,6 +62,7 @@ log = logging.getLogger("updater.watch")
 # watch flags handed to `updater bump` unchanged: (flag, dest)
 _PASSED = (("--config", "config"), ("--dir", "dir"), ("--repo", "repo"), ("--branch", "branch"),
            ("--mode", "mode"), ("--token-env", "token_env"), ("--provider", "provider"), ("--api-url", "api_url"))
+_FORGE_ROWS = frozenset({"token_env", "provider", "api_url"})
 _SWITCHES = (("--dry-run", "dry_run"), ("--json", "json"), ("--no-validate", "no_validate"))
 
 
@@ -75,8 +77,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--branch", metavar="NAME", help="branch to push to or target")
     where.add_argument("--mode", choices=("push", "pr"), help="push or pr (default: as `updater bump`)")
     where.add_argument("--no-validate", action="store_true", help="skip re-building the Kustomize trees touched")
-    add_token_option(where)
-    add_forge_options(where)
+    # the token and forge flags are bump's own rows of the options table, passed to bump unchanged
+    add_flags(where, "rebase", rows=tuple(r for r in OPTIONS if r.dest in _FORGE_ROWS))
     registry = parser.add_argument_group("registries")
     registry.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
                           help="talk plain http to this registry (a local one); repeatable")

@@ -2,7 +2,7 @@
 
 REST for pulls, labels, reviewers, comments; GraphQL `enablePullRequestAutoMerge` for auto-merge.
 PyGithub's own retry and request throttling are off (`retry=None`, no sleeps between requests):
-`updater.forges.retry.retry_provider` retries instead, honouring `Retry-After`, `x-ratelimit-reset`
+`updater.retry.retry_api` retries instead, honouring `Retry-After`, `x-ratelimit-reset`
 and the secondary-limit 403s. Every PyGithub or network exception is translated to updater's errors
 here, with the token variable and the permission needed named in auth failures.
 """
@@ -27,7 +27,8 @@ from updater.forges.base import (
     error_for_status,
     retry_after,
 )
-from updater.forges.retry import ProviderSettings, poll, retry_provider
+from updater.forges.settings import ProviderSettings, poll
+from updater.retry import call_with_retries, retry_api
 
 T = TypeVar("T")
 
@@ -170,7 +171,7 @@ class GitHubProvider:
             except requests.exceptions.RequestException as err:
                 raise TransientRemoteError(f"GitHub API: {what}: {type(err).__name__}") from err
 
-        return retry_provider(self.settings, f"GitHub API: {what}", translated)
+        return call_with_retries(lambda _: translated(), retry_api(self.settings.retry), what=f"GitHub API: {what}")
 
     def _translate(self, what: str, err: GithubException) -> UpdaterError:
         headers = {k.lower(): v for k, v in (err.headers or {}).items()}

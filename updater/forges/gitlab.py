@@ -1,7 +1,7 @@
 """GitLab provider: merge requests through python-gitlab (the only module that imports it).
 
 python-gitlab's own retries are off (no `obey_rate_limit`, no `retry_transient_errors`, so a 429 or
-502 surfaces at once) and `updater.forges.retry.retry_provider` retries instead; a response hook on
+502 surfaces at once) and `updater.retry.retry_api` retries instead; a response hook on
 the client's session keeps the last `Retry-After` / `RateLimit-Reset` so rate-limit waits follow
 GitLab's own hint. Auto-merge is `auto_merge` (with the older `merge_when_pipeline_succeeds`) on the
 merge endpoint; GitLab chooses merge/rebase by project setting, so only `squash` maps to a flag.
@@ -29,7 +29,8 @@ from updater.forges.base import (
     error_for_status,
     retry_after,
 )
-from updater.forges.retry import ProviderSettings, poll, retry_provider
+from updater.forges.settings import ProviderSettings, poll
+from updater.retry import call_with_retries, retry_api
 
 T = TypeVar("T")
 
@@ -187,7 +188,7 @@ class GitLabProvider:
             except requests.exceptions.RequestException as err:
                 raise TransientRemoteError(f"GitLab API: {what}: {type(err).__name__}") from err
 
-        return retry_provider(self.settings, f"GitLab API: {what}", translated)
+        return call_with_retries(lambda _: translated(), retry_api(self.settings.retry), what=f"GitLab API: {what}")
 
     def _translate(self, what: str, err: GitlabError) -> UpdaterError:
         status = 401 if isinstance(err, GitlabAuthenticationError) else (err.response_code or 0)

@@ -1,6 +1,6 @@
 """Pull-request mode: `updater bump --mode pr` (`run_pr`) and `updater rebase` (`run_rebase`).
 
-Settings are built once from the flags and the environment (`PrSettings.from_args`), bad input is
+Settings are built once from the request and the environment (`PrSettings.from_request`), bad input is
 refused before any network call, the token is registered for masking before the first clone, and
 then it is: clone the base → `PrLander.land` (regenerate, push with lease, open/refresh the PR) →
 print the result (`--json`: the landing report the CI adapters read).
@@ -8,29 +8,34 @@ print the result (`--json`: the landing report the CI adapters read).
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import cast
 
 from updater.bump.model import BumpPlan
-from updater.bump.report import plan_to_json
 from updater.errors import AuthFailed, BadInput, UpdaterError
-from updater.forges.base import ForgeTarget, Mergeability, Provider, PullRequest, detect_target, open_provider
-from updater.forges.retry import ProviderSettings
+from updater.forges.base import (
+    ForgeTarget,
+    Mergeability,
+    MergeMethod,
+    Provider,
+    PullRequest,
+    detect_target,
+    open_provider,
+)
+from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
-from updater.git.identity import BOT
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
-from updater.landing.pr_flow import PrLander, PrOptions, Proposal
+from updater.landing.output import print_pr
 from updater.landing.pr_body import ProposalState, ProposedBump
+from updater.landing.pr_flow import PrLander, PrOptions, Proposal
 from updater.landing.result import LandingResult
-from updater.landing.settings import identity_from, retry_policy_from_args
+from updater.landing.settings import identity, retry_settings
+from updater.options.request import BumpRequest
 from updater.refs import ImageRef
+from updater.retry import API_RETRY
 
 log = logging.getLogger("updater.landing")
 
@@ -50,47 +55,44 @@ class PrSettings:
     source: str | None  # link to the commit that built the image (CI variables)
     pipeline: str | None  # link to this pipeline (CI variables)
     json: bool
+    every: bool = False  # rebase --all
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> PrSettings:
-        images = tuple(str(ImageRef.parse(image)) for image in getattr(args, "image", None) or ())
-        forge = detect_target(split_url_credentials(args.repo)[0], provider=args.provider, api_url=args.api_url,
-                              token_env=args.token_env, env=env)
+    def from_request(cls, request: BumpRequest, env: Mapping[str, str]) -> PrSettings:
+        if request.repo is None:
+            raise BadInput("--repo is required for pull-request mode")
+        images = tuple(str(ImageRef.parse(image)) for image in request.image)
+        forge = detect_target(split_url_credentials(request.repo)[0], provider=request.provider,
+                              api_url=request.api_url, token_env=request.token_env, env=env)
         # The forge's own variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN).
-        token_env = args.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
-        url, credentials = resolve_credentials(args.repo, env, token_env=token_env)
+        token_env = request.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
+        url, credentials = resolve_credentials(request.repo, env, token_env=token_env)
         forge = replace(forge, token_env=(credentials.source or "").removeprefix("$") or forge.token_env)
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
-        retry = retry_policy_from_args(args)
-        pr_body.check_templates(title_template=getattr(args, "title", None), body_template=getattr(args, "body", None),
-                                branch_template=getattr(args, "pr_branch", None))
-        author = identity_from(args.author, "--author", env, "AUTHOR") or BOT
-        committer = identity_from(args.committer, "--committer", env, "COMMITTER") or author
+        retry = retry_settings(request)
+        pr_body.check_templates(title_template=request.title, body_template=request.body,
+                                branch_template=request.pr_branch)
+        author = identity(request.author, "--author")
         source, pipeline = pr_body.source_links(env)
         options = PrOptions(
-            title=getattr(args, "title", None), body=getattr(args, "body", None),
-            labels=tuple(getattr(args, "label", ())), reviewers=tuple(getattr(args, "reviewer", ())),
-            assignees=tuple(getattr(args, "assignee", ())), draft=bool(getattr(args, "draft", False)),
-            auto_merge=bool(getattr(args, "auto_merge", False)),
-            merge_method=getattr(args, "merge_method", None) or "squash",
-            allow_downgrade=bool(getattr(args, "allow_downgrade", False)),
-            allow_missing=bool(getattr(args, "allow_missing", False)),
-            validate=not getattr(args, "no_validate", False), dry_run=bool(getattr(args, "dry_run", False)),
-            author=author, committer=committer,
-            retry=retry,
+            title=request.title, body=request.body, labels=request.label, reviewers=request.reviewer,
+            assignees=request.assignee, draft=request.draft, auto_merge=request.auto_merge,
+            merge_method=cast(MergeMethod, request.merge_method), allow_downgrade=request.allow_downgrade,
+            allow_missing=request.allow_missing, validate=not request.no_validate, dry_run=request.dry_run,
+            author=author, committer=identity(request.committer, "--committer") or author, retry=retry,
         )
-        provider = ProviderSettings(attempts=min(args.retries, 6), timeout=min(args.retry_timeout, 120.0))
-        return cls(url=url, forge=forge, credentials=credentials, options=options, provider=provider,
-                   base=args.branch, branch_template=getattr(args, "pr_branch", None),
-                   target=getattr(args, "target", None), images=images, paths=tuple(getattr(args, "path", ())),
-                   source=source, pipeline=pipeline, json=bool(args.json))
+        api = ProviderSettings(retry=replace(API_RETRY, attempts=min(request.retries, API_RETRY.attempts),
+                                             timeout=min(request.retry_timeout, API_RETRY.timeout)))
+        return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
+                   base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
+                   paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all)
 
 
-def run_pr(args: argparse.Namespace) -> int:
-    settings = PrSettings.from_args(args, os.environ)
-    if getattr(args, "message", None):
+def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
+    settings = PrSettings.from_request(request, env)
+    if request.message:
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
         log.warning("--message is for push mode and is not used with --mode pr: the commit message is the "
                     "PR title (set it with --title) followed by the table of changes")
@@ -98,9 +100,9 @@ def run_pr(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_rebase(args: argparse.Namespace) -> int:
-    settings = PrSettings.from_args(args, os.environ)
-    results, failures = rebase_all(settings, every=bool(getattr(args, "all", False)))
+def run_rebase(request: BumpRequest, env: Mapping[str, str]) -> int:
+    settings = PrSettings.from_request(request, env)
+    results, failures = rebase_all(settings, every=settings.every)
     _print(results, settings, single=False)
     if failures:
         raise failures[0]
@@ -167,33 +169,10 @@ def branch_prefix(template: str | None) -> str:
     return text.split("{", 1)[0]
 
 
-def result_to_json(result: LandingResult, *, repo: str, dry_run: bool = False) -> dict[str, Any]:
-    """The `--json` report: the plan's report plus the PR (same keys as push mode, plus pr_*)."""
-    report = plan_to_json(result.plan, dry_run=dry_run)
-    report.update({
-        "outcome": result.outcome, "changed": result.changed, "mode": "pr", "repo": repo, "branch": result.branch,
-        "base": result.base, "commit_sha": result.commit_sha, "attempts": result.attempts,
-        "pr_number": result.pr_number, "pr_url": result.pr_url,
-        "superseded": any(w.startswith("superseded") for w in result.warnings),
-        "warnings": list(dict.fromkeys([*report["warnings"], *result.warnings])),
-    })
-    return report
-
-
 def _provider(settings: PrSettings) -> Provider:
     assert settings.credentials.token  # checked in from_args
     return open_provider(settings.forge, token=settings.credentials.token, settings=settings.provider)
 
 
 def _print(results: list[LandingResult], settings: PrSettings, *, single: bool) -> None:
-    dry_run = settings.options.dry_run
-    for warning in dict.fromkeys(w for r in results for w in r.warnings):
-        log.warning("warning: %s", warning)
-    if settings.json:
-        reports = [result_to_json(r, repo=settings.url, dry_run=dry_run) for r in results]
-        print(json.dumps(reports[0] if single else {"pull_requests": reports}, indent=2))
-        return
-    for r in results:
-        what = f"pull request #{r.pr_number} {r.pr_url}" if r.pr_number else f"branch {r.branch}"
-        print(f"{r.outcome}{' (dry run)' if dry_run else ''}: {what} ({r.branch} -> {r.base}"
-              f"{', commit ' + r.commit_sha[:12] if r.commit_sha else ''})", file=sys.stdout)
+    print_pr(results, repo=settings.url, dry_run=settings.options.dry_run, as_json=settings.json, single=single)

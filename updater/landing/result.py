@@ -1,5 +1,6 @@
-"""What a landing run produced: the contract between the landing modes and every output
-(`--json`, GitHub Actions outputs and step summary, GitLab dotenv report, the demo's story)."""
+"""What one landing produced (`LandingResult`, with the plan it landed), and its conversion to the
+run's one report (`updater.report.Report`), which every output reads: `--json`, the GitHub Actions
+outputs and step summary, the GitLab dotenv report, the demo's story."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from updater.bump.model import BumpPlan
+from updater.report import Report
 
 Outcome = Literal[
     "pushed",  # push mode: a commit landed on the branch
@@ -28,6 +30,7 @@ class LandingResult:
     pr_number: int | None = None
     pr_url: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    superseded: bool = False  # a newer bump won the race while this run retried (see landing.skeleton)
 
     @property
     def changed(self) -> bool:
@@ -36,3 +39,23 @@ class LandingResult:
     @property
     def changed_files(self) -> tuple[str, ...]:
         return self.plan.files
+
+
+def push_report(result: LandingResult, *, repo: str, dry_run: bool) -> Report:
+    """Push mode's report. A dry run keeps the plan's outcome (changed/unchanged): nothing landed."""
+    plan = Report.of_plan(result.plan, dry_run=dry_run)
+    outcome, changed = (plan.outcome, plan.changed) if dry_run else (result.outcome, result.changed)
+    return Report(outcome=outcome, changed=changed, changes=plan.changes, changed_files=plan.changed_files,
+                  current=plan.current, warnings=(*plan.warnings, *result.warnings), dry_run=dry_run,
+                  mode="push", repo=repo, branch=result.branch, base=result.base, commit_sha=result.commit_sha,
+                  attempts=result.attempts, superseded=result.superseded)
+
+
+def pr_report(result: LandingResult, *, repo: str, dry_run: bool) -> Report:
+    """Pull-request mode's report (one per PR for `updater rebase`)."""
+    plan = result.plan
+    return Report(outcome=result.outcome, changed=result.changed, changes=plan.changes, changed_files=plan.files,
+                  current=plan.current, warnings=tuple(dict.fromkeys([*plan.warnings, *result.warnings])),
+                  dry_run=dry_run, mode="pr", repo=repo, branch=result.branch, base=result.base,
+                  commit_sha=result.commit_sha, attempts=result.attempts, pr_number=result.pr_number,
+                  pr_url=result.pr_url, superseded=result.superseded)
