@@ -88,13 +88,18 @@ class PrSettings:
                    source=source, pipeline=pipeline, json=bool(args.json))
 
 
+MESSAGE_UNUSED = ("--message is for push mode and is not used with --mode pr: the commit message is the "
+                  "PR title (set it with --title) followed by the table of changes")
+
+
 def run_pr(args: argparse.Namespace) -> int:
     settings = PrSettings.from_args(args, os.environ)
+    result = bump_pr(settings)
     if getattr(args, "message", None):
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
-        log.warning("--message is for push mode and is not used with --mode pr: the commit message is the "
-                    "PR title (set it with --title) followed by the table of changes")
-    _print([bump_pr(settings)], settings, single=True)
+        # A warning of the result (not only a log line), so --json and the CI annotations carry it.
+        result = replace(result, warnings=(*result.warnings, MESSAGE_UNUSED))
+    _print([result], settings, single=True)
     return 0
 
 

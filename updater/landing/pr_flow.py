@@ -23,7 +23,7 @@ from updater.git.identity import BOT, Identity
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.pr_body import ProposalState, ProposedBump
-from updater.landing.result import LandingResult
+from updater.landing.result import LandingResult, Outcome
 from updater.landing.retry import RetryPolicy, call_with_retries, retry_transient
 from updater.refs import ImageRef
 
@@ -129,11 +129,16 @@ class PrLander:
         if superseded and not created:
             self.provider.comment(pr, "Superseded by a newer bump: " + "; ".join(
                 f"`{old}` → `{new}`" for old, new in superseded) + ". The branch was regenerated.")
+        merged = False
         if auto_merge and (created or pushed):  # asked now, or before for this PR (a regenerated head)
-            warnings += self._auto_merge(replace(pr, head_sha=commit_sha), auto_merge)
-        if rewritten:
+            refused = self._auto_merge(replace(pr, head_sha=commit_sha), auto_merge)
+            warnings += refused
+            # Nothing to wait for (no required checks): the forge merged it now, and CI should say so.
+            merged = not refused and self.provider.find_open(head=p.branch) is None
+        if rewritten and not merged:
             pr = self._converge(p, pr, commit_sha)
-        outcome = "created" if created else ("updated" if pushed or rewritten else "unchanged")
+        outcome: Outcome = "merged" if merged else (
+            "created" if created else ("updated" if pushed or rewritten else "unchanged"))
         log.info("%s pull request #%d: %s (branch %s at %s)", outcome, pr.number, pr.url, p.branch,
                  (commit_sha or "")[:12])
         return replace(result, outcome=outcome, commit_sha=commit_sha, pr_number=pr.number, pr_url=pr.url,
