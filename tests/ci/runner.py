@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -30,8 +31,9 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return {**base, **extra}
 
 
-def action() -> dict:
-    return YAML(typ="safe").load((ROOT / "action.yml").read_text())
+def action() -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+    return data
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def run_action(inputs: Mapping[str, str], context: Mapping[str, str], *, workspa
 def workflow_commands(stdout: str) -> list[tuple[str, str]]:
     """(command, data) for every line the runner would execute as a workflow command: `::name
     props::data`, except between `::stop-commands::TOKEN` and `::TOKEN::` (GitHub's documented rule)."""
-    commands, stopped = [], None
+    commands: list[tuple[str, str]] = []
+    stopped: str | None = None
     for line in stdout.splitlines():
         if stopped is not None:
             if line == f"::{stopped}::":

@@ -302,3 +302,36 @@ def test_file_names_from_the_repository_cannot_issue_workflow_commands(forge, tm
     warnings = [data for name, data in commands if name == "warning"]
     assert warnings and all("\n" not in w for w in warnings) and any("%0A::error::pwned%0A" in w for w in warnings)
     assert run.outputs["outcome"] == "pushed" and run.outputs["changed-files"] == HOSTILE  # heredoc: safe
+
+
+def _snapshot(*roots: Path) -> dict[Path, tuple[int, int]]:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for root in roots for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_entrypoint_writes_only_the_runner_files_the_workspace_and_its_temp_dir(forge, tmp_path: Path) -> None:
+    """What a Docker action's user must be able to write (why the image keeps the default user, root:
+    the runner creates these as its own user): $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY and, with `dir`,
+    the workspace. HOME is not written; a clone lives in TMPDIR and is removed."""
+    forge.create_repo("acme/gitops", FILES)
+    workspace, home, tmp = tmp_path / "workspace", tmp_path / "home", tmp_path / "tmp"
+    for place in (workspace, home, tmp):
+        place.mkdir()
+    (workspace / "manifests").mkdir()
+    (workspace / "manifests" / "deploy.yaml").write_text(DEPLOY)
+    (home / ".gitconfig").write_text("[user]\n\tname = someone\n")
+    before = _snapshot(workspace, home, tmp)
+    run = run_action({"images": "ghcr.io/acme/api:2.0.0", "dir": "manifests"}, {"GITHUB_ACTIONS": "true"},
+                     workspace=workspace, step_env={"HOME": str(home), "TMPDIR": str(tmp)})
+    assert run.code == 0, run.stdout + run.stderr
+    after = _snapshot(workspace, home, tmp)
+    changed = {p.relative_to(tmp_path).as_posix() for p in after if before.get(p) != after[p]}
+    assert changed == {"workspace/github_output", "workspace/step_summary", "workspace/manifests/deploy.yaml"}
+
+    before = _snapshot(workspace, home, tmp)
+    run = run_action({"images": "ghcr.io/acme/api:2.0.0", "token": forge.token, "mode": "push"}, context(forge),
+                     workspace=workspace, step_env={"HOME": str(home), "TMPDIR": str(tmp)})
+    assert run.code == 0 and run.outputs["outcome"] == "pushed", run.stdout + run.stderr
+    after = _snapshot(workspace, home, tmp)
+    changed = {p.relative_to(tmp_path).as_posix() for p in after if before.get(p) != after[p]}
+    assert changed == {"workspace/github_output", "workspace/step_summary"}
+    assert not any(tmp.iterdir())  # the clone is gone

@@ -20,6 +20,7 @@ import pytest
 
 from tests.docs.readme import gitlab_pipelines
 from tests.docs.tools import ROOT, node_env, run, tool
+from updater.sandbox.forge import Forge
 
 GITOPS_CONFIG = """\
 apps:
@@ -48,7 +49,7 @@ def _python_wrapper(bin_dir: Path) -> None:
 
 
 @pytest.fixture()
-def consumer(forge, tmp_path: Path) -> Path:
+def consumer(forge: Forge, tmp_path: Path) -> Path:
     """acme/updater at tag 0.1.0 (the component), acme/gitops (the manifests), and a checkout of
     acme/api holding the README's .gitlab-ci.yml."""
     component = forge.create_repo("acme/updater", {"templates/updater.yml": (ROOT / "templates" / "updater.yml").read_text(),
@@ -74,7 +75,8 @@ def consumer(forge, tmp_path: Path) -> Path:
     return project
 
 
-def test_the_readme_pipeline_runs_the_component_and_opens_a_merge_request(forge, consumer: Path, tmp_path: Path) -> None:
+def test_the_readme_pipeline_runs_the_component_and_opens_a_merge_request(forge: Forge, consumer: Path,
+                                                                         tmp_path: Path) -> None:
     if shutil.which("rsync") is None:  # gitlab-ci-local copies the project into its build dir with it
         pytest.fail("rsync is not installed: gitlab-ci-local needs it (.ci/run installs it: apt-get install rsync)",
                     pytrace=False)
