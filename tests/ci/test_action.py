@@ -123,8 +123,8 @@ def test_pull_request_run_uses_every_input_and_writes_every_output(gitops, tmp_p
     assert re.search(r"^::warning::--message is for push mode and is not used with --mode pr", run.stdout, re.M)
     assert "> warning: --message is for push mode" in run.summary
     assert f"Opened pull request [#1]({forge.url}/acme/gitops/pull/1)" in run.summary
-    assert ("| `apps/api/staging/deploy.yaml` | 10 | container | `ghcr.io/acme/api:1.0.0` | "
-            "`ghcr.io/acme/api:1.2.0` |") in run.summary
+    assert ("| <code>apps/api/staging/deploy.yaml</code> | 10 | container | <code>ghcr.io/acme/api:1.0.0</code> | "
+            "<code>ghcr.io/acme/api:1.2.0</code> |") in run.summary
     assert_token_only_masked(run, forge.token)
 
     forge.set_status("acme/gitops", head, "success", context="ci")  # simulated CI goes green
@@ -168,7 +168,7 @@ def test_switch_inputs_and_defaults_from_the_workflow_context(gitops, tmp_path: 
     # action.yml: changed-files and commit-sha describe what the step changed: nothing on a dry run
     assert run.outputs["changed-files"] == "" and run.outputs["commit-sha"] == ""
     assert "Dry run: nothing was written or pushed" in run.summary
-    assert "`ghcr.io/acme/api:1.3.0`" in run.summary
+    assert "<code>ghcr.io/acme/api:1.3.0</code>" in run.summary
     assert_token_only_masked(run, forge.token)
 
 

@@ -95,7 +95,8 @@ def test_summary_is_a_markdown_table_of_the_changes() -> None:
     assert summary_markdown(report) == (
         "### updater bump\n\nOpened pull request [#7](https://h/acme/gitops/pull/7)\n\n"
         "| File | Line | Kind | Old | New |\n| --- | ---: | --- | --- | --- |\n"
-        "| `apps/api/deploy.yaml` | 12 | container | `ghcr.io/acme/api:1.4.1` | `ghcr.io/acme/api:1.4.2` |\n\n"
+        "| <code>apps/api/deploy.yaml</code> | 12 | container | <code>ghcr.io/acme/api:1.4.1</code> | "
+        "<code>ghcr.io/acme/api:1.4.2</code> |\n\n"
         "> warning: skipped a\\|b.yaml\n"
     )
     assert summary_markdown(None, error="bad --image") == "### updater bump failed\n\nbad --image\n"
@@ -129,3 +130,14 @@ def test_relayed_log_has_workflow_commands_stopped_until_a_random_token() -> Non
     assert relay("a\n::error::x\n", resume="tok") == "::stop-commands::tok\na\n::error::x\n::tok::\n"
     assert relay("no newline", resume="t") == "::stop-commands::t\nno newline\n::t::\n"
     assert relay("", resume="t") == ""
+
+
+def test_repository_text_in_the_summary_is_inert_markdown() -> None:
+    hostile = ReportChange(path="a`|<img src=x onerror=alert(1)>\n# b.yaml", line=1, kind="container",
+                           image="i", old="i:1", new="i:2")
+    text = summary_markdown(BumpReport(outcome="pushed", changed=True, changes=(hostile,), changed_files=(hostile.path,),
+                                       commit_sha="abc", branch="main", warnings=("skipped x\n::error::y",)))
+    row = [line for line in text.splitlines() if line.startswith("| <code>a")]
+    assert row == ["| <code>a&#96;\\|&lt;img src=x onerror=alert(1)&gt; # b.yaml</code> | 1 | container | "
+                   "<code>i:1</code> | <code>i:2</code> |"]
+    assert "> warning: skipped x ::error::y" in text and "\n::error" not in text

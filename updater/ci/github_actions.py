@@ -18,6 +18,7 @@ Everything except `main` is pure and tested with literal values.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import sys
@@ -158,7 +159,13 @@ def format_outputs(values: Mapping[str, str], *, delimiter: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from the repository as one line of inert Markdown: HTML escaped (no tags, no links from
+    a file name), pipes escaped for tables, backticks and line breaks neutralised."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "&#96;").replace("\r", " ").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return f"<code>{_cell(text)}</code>"
 
 
 def summary_markdown(report: BumpReport | None, *, error: str | None = None) -> str:
@@ -180,7 +187,7 @@ def summary_markdown(report: BumpReport | None, *, error: str | None = None) -> 
     if report.changes:
         lines += ["| File | Line | Kind | Old | New |", "| --- | ---: | --- | --- | --- |"]
         lines += [
-            f"| `{_cell(c.path)}` | {c.line} | {c.kind} | `{_cell(c.old)}` | `{_cell(c.new)}` |"
+            f"| {_code(c.path)} | {c.line} | {_cell(c.kind)} | {_code(c.old)} | {_code(c.new)} |"
             for c in report.changes
         ]
         lines.append("")
