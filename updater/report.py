@@ -19,7 +19,7 @@ Mode = Literal["local", "push", "pr"]
 
 @dataclass(frozen=True)
 class Report:
-    outcome: str  # local: changed/unchanged; push: pushed/unchanged; pr: created/updated/unchanged/closed
+    outcome: str  # local: changed/unchanged; push: pushed/unchanged; pr: created/updated/merged/unchanged/closed
     changed: bool
     changes: tuple[Change, ...] = ()
     changed_files: tuple[str, ...] = ()

@@ -108,6 +108,21 @@ def basic_auth_password(handler: BaseHTTPRequestHandler) -> tuple[str, str] | No
     return user, password
 
 
+# The smart-HTTP endpoints under a repository: git asks for these whether or not the URL ends in .git.
+_SMART_HTTP = ("/info/refs", "/git-upload-pack", "/git-receive-pack")
+
+
+def repository_path(path: str) -> str | None:
+    """`path` with the repository part ending in `.git` (where the bare repositories live), or None when
+    `path` is not a git request. Real forges accept clone URLs without `.git`; so does this one."""
+    if ".git/" in path or path.endswith(".git"):
+        return path
+    for endpoint in _SMART_HTTP:
+        if path.endswith(endpoint) and len(path) > len(endpoint):
+            return path[: -len(endpoint)].rstrip("/") + ".git" + endpoint
+    return None
+
+
 def git_service(path: str, query: str) -> str:
     """'receive-pack' for pushes, 'upload-pack' for fetches (from the URL, as git's own server does)."""
     if path.endswith("/git-receive-pack") or "service=git-receive-pack" in query:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from updater_sandbox import faults as F
 from updater_sandbox import merging
 from updater_sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, graphql  # noqa: F401 (they register routes)
-from updater_sandbox.git_http import basic_auth_password, git_service, read_request_body
+from updater_sandbox.git_http import basic_auth_password, git_service, read_request_body, repository_path
 from updater_sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def service_of(path: str) -> str:
     for service, prefix in (("graphql", "/api/graphql"), ("github", "/api/v3"), ("gitlab", "/api/v4")):
         if path == prefix or path.startswith(prefix + "/"):
             return service
-    return "git" if ".git/" in path or path.endswith(".git") else "web"
+    return "git" if repository_path(path) is not None else "web"
 
 
 def error_body(service: str, status: int, message: str) -> Any:
@@ -168,7 +168,7 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
         _send(handler, Response(403, b"Permission to push denied: the token is read-only\n",
                                 {"Content-Type": "text/plain"}))
         return 403
-    return forge.backend.serve(handler, path, urlsplit(handler.path).query,
+    return forge.backend.serve(handler, repository_path(path) or path, urlsplit(handler.path).query,
                                user=forge.store.login(credentials[1]), body=payload)
 
 

@@ -199,7 +199,7 @@ def test_signed_webhook_syncs_at_once(kube_api: KubeApiServer, kubeconfig: Path,
             assert answer.status_code == 202
             wait_until(lambda: image_of(kube_api) == "ghcr.io/acme/api:3.0.0", 5)  # long before the 300 s interval
             synced_twice = 'updater_agent_syncs_total{app="shop",cluster="prod",outcome="ok"} 2'
-            wait_until(lambda: synced_twice in requests.get(f"{server.url}/metrics", timeout=5).text, 5)
+            wait_until(lambda: synced_twice in requests.get(f"{server.url}/metrics", timeout=5).text, 60)
     finally:
         server.stop()
 

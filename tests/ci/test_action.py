@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ci.runner import action, run_action
+from tests.ci.runner import action, run_action, workflow_commands
 from updater.ci.options import OPTIONS
 from updater_sandbox.state import Protection
 
@@ -119,9 +119,12 @@ def test_pull_request_run_uses_every_input_and_writes_every_output(gitops, tmp_p
         "pr-url": f"{forge.url}/acme/gitops/pull/1", "pr-number": "1", "outcome": "created",
     }
     assert re.search(r"^::warning::.*apps/api/staging/templates/job\.yaml", run.stdout, re.M)  # skipped, said
+    # --message is push mode's: said as an annotation and in the summary, not only in the collapsed log
+    assert re.search(r"^::warning::--message is for push mode and is not used with --mode pr", run.stdout, re.M)
+    assert "> warning: --message is for push mode" in run.summary
     assert f"Opened pull request [#1]({forge.url}/acme/gitops/pull/1)" in run.summary
-    assert ("| `apps/api/staging/deploy.yaml` | 10 | container | `ghcr.io/acme/api:1.0.0` | "
-            "`ghcr.io/acme/api:1.2.0` |") in run.summary
+    assert ("| <code>apps/api/staging/deploy.yaml</code> | 10 | container | <code>ghcr.io/acme/api:1.0.0</code> | "
+            "<code>ghcr.io/acme/api:1.2.0</code> |") in run.summary
     assert_token_only_masked(run, forge.token)
 
     forge.set_status("acme/gitops", head, "success", context="ci")  # simulated CI goes green
@@ -162,9 +165,10 @@ def test_switch_inputs_and_defaults_from_the_workflow_context(gitops, tmp_path: 
     assert f"--repo {forge.url}/acme/gitops.git --provider github --api-url {forge.github_api_url}" in command
     assert forge.repo("acme/gitops").pulls == {}  # dry run: nothing opened
     assert run.outputs["changed"] == "false" and run.outputs["outcome"] == "dry-run"
-    assert run.outputs["changed-files"] == "apps/api/production/deploy.yaml\napps/api/staging/deploy.yaml"
+    # action.yml: changed-files and commit-sha describe what the step changed: nothing on a dry run
+    assert run.outputs["changed-files"] == "" and run.outputs["commit-sha"] == ""
     assert "Dry run: nothing was written or pushed" in run.summary
-    assert "`ghcr.io/acme/api:1.3.0`" in run.summary
+    assert "<code>ghcr.io/acme/api:1.3.0</code>" in run.summary
     assert_token_only_masked(run, forge.token)
 
 
@@ -176,7 +180,9 @@ def test_dir_input_runs_local_mode_in_the_workspace(tmp_path: Path) -> None:
     assert run.code == 0, run.stdout + run.stderr
     assert "--dir manifests" in logged_command(run.stdout)
     assert "ghcr.io/acme/api:2.0.0   # bumped by CI" in (tmp_path / "manifests" / "deploy.yaml").read_text()
-    assert run.outputs["changed"] == "true" and run.outputs["changed-files"] == "deploy.yaml"
+    # relative to the workspace, the one root of every path output (the CLI's are relative to dir)
+    assert run.outputs["changed"] == "true" and run.outputs["changed-files"] == "manifests/deploy.yaml"
+    assert run.outputs["commit-sha"] == "" and run.outputs["outcome"] == "changed"
 
 
 def test_invalid_config_is_an_annotation_on_its_file_and_line(gitops, tmp_path: Path) -> None:
@@ -209,3 +215,123 @@ def test_a_bad_input_value_still_sets_every_output(tmp_path: Path) -> None:
     assert run.outputs["outcome"] == "failed" and run.outputs["changed"] == "false"
     assert "input 'draft' must be true or false" in run.summary
 
+
+
+def test_a_pull_request_merged_during_the_step_is_outcome_merged(forge, tmp_path: Path) -> None:
+    forge.create_repo("acme/gitops", FILES)
+    forge.settings("acme/gitops").allow_auto_merge = True  # no required checks: nothing to wait for
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token, "auto-merge": "true"},
+                     context(forge), workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    pr = forge.pull("acme/gitops", 1)
+    assert pr.merged
+    assert run.outputs["outcome"] == "merged" and run.outputs["changed"] == "true"
+    assert run.outputs["commit-sha"] == forge.repo("acme/gitops").bare.rev_parse(pr.head)
+    assert run.outputs["pr-number"] == "1"
+    assert "merged pull request [#1]" in run.summary
+
+
+def test_nothing_changed_and_dry_run_leave_commit_sha_and_changed_files_empty(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    first = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token}, context(forge), workspace=tmp_path)
+    assert first.code == 0 and first.outputs["outcome"] == "created" and first.outputs["commit-sha"]
+    again = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token}, context(forge), workspace=tmp_path)
+    assert again.code == 0, again.stdout + again.stderr
+    assert again.outputs == {"changed": "false", "changed-files": "", "commit-sha": "",
+                             "pr-url": first.outputs["pr-url"], "pr-number": "1", "outcome": "unchanged"}
+    dry = run_action({"images": "ghcr.io/acme/api:1.3.0", "token": forge.token, "dry-run": "true"},
+                     context(forge), workspace=tmp_path)
+    assert dry.code == 0, dry.stdout + dry.stderr
+    assert dry.outputs["outcome"] == "dry-run" and dry.outputs["commit-sha"] == ""  # not the old PR head
+    assert dry.outputs["changed-files"] == "" and dry.outputs["changed"] == "false"
+
+
+def test_a_token_in_the_steps_env_is_used_when_the_token_input_is_empty(forge, tmp_path: Path) -> None:
+    """`token` is empty by default; github.token (from runs.env) is the last resort, so a GITLAB_TOKEN
+    in the step's env reaches a GitLab repository."""
+    forge.create_repo("acme/gitops", FILES, hook_style="gitlab")
+    on_github = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com",
+                 "GITHUB_API_URL": "https://api.github.com", "GITHUB_REPOSITORY": "acme/api", "GITHUB_SHA": SHA}
+    inputs = {"images": "ghcr.io/acme/api:1.2.0", "repo": f"{forge.url}/acme/gitops", "provider": "gitlab",
+              "api-url": forge.gitlab_api_url, "mode": "push"}
+    run = run_action(inputs, on_github, workspace=tmp_path, step_env={"GITLAB_TOKEN": forge.token},
+                     github_token="ghs_workflow_token_not_for_gitlab")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "--token-env GITLAB_TOKEN" in logged_command(run.stdout)
+    assert run.outputs["outcome"] == "pushed"
+    assert_token_only_masked(run, forge.token)
+
+
+def test_the_token_input_wins_over_the_steps_env_and_github_token(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token}, context(forge), workspace=tmp_path,
+                     step_env={"GITHUB_TOKEN": "wrong_env_token_0123456789"}, github_token="ghs_wrong_workflow_token")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "--token-env INPUT_TOKEN" in logged_command(run.stdout)
+    for wrong in ("wrong_env_token_0123456789", "ghs_wrong_workflow_token"):  # masked too, all the same
+        assert [line for line in run.stdout.splitlines() if wrong in line] == [f"::add-mask::{wrong}"]
+
+
+def test_github_token_is_the_default_for_a_repository_on_this_github(gitops, tmp_path: Path) -> None:
+    forge = gitops
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0"}, context(forge), workspace=tmp_path,
+                     github_token=forge.token)
+    assert run.code == 0, run.stdout + run.stderr
+    assert "--token-env UPDATER_GITHUB_TOKEN" in logged_command(run.stdout)
+    assert run.outputs["outcome"] == "created"
+    assert_token_only_masked(run, forge.token)
+
+
+HOSTILE = "apps/api/x\n::error::pwned\n::stop-commands::evil\n::add-mask::hidden\n.yaml"
+
+
+def test_file_names_from_the_repository_cannot_issue_workflow_commands(forge, tmp_path: Path) -> None:
+    """Issue 11 class 7: a file name with newlines printed raw `::error` / `::stop-commands::` lines."""
+    forge.create_repo("acme/gitops", {
+        HOSTILE: DEPLOY,
+        HOSTILE.replace(".yaml", "-t.yaml"): "{{- if .Values.x }}\nimage: ghcr.io/acme/api:{{ .Values.t }}\n{{- end }}\n",
+    })
+    run = run_action({"images": "ghcr.io/acme/api:1.2.0", "token": forge.token, "mode": "push"}, context(forge),
+                     workspace=tmp_path)
+    assert run.code == 0, run.stdout + run.stderr
+    assert "::error::pwned" in run.stdout  # the name did reach the log...
+    commands = workflow_commands(run.stdout)
+    assert ("error", "pwned") not in commands and ("add-mask", "hidden") not in commands  # ...as text only
+    stops = [data for name, data in commands if name == "stop-commands"]
+    assert len(stops) == 1 and stops[0] != "evil" and run.stdout.count(f"::{stops[0]}::") == 1
+    warnings = [data for name, data in commands if name == "warning"]
+    assert warnings and all("\n" not in w for w in warnings) and any("%0A::error::pwned%0A" in w for w in warnings)
+    assert run.outputs["outcome"] == "pushed" and run.outputs["changed-files"] == HOSTILE  # heredoc: safe
+
+
+def _snapshot(*roots: Path) -> dict[Path, tuple[int, int]]:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for root in roots for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_entrypoint_writes_only_the_runner_files_the_workspace_and_its_temp_dir(forge, tmp_path: Path) -> None:
+    """What a Docker action's user must be able to write (why the image keeps the default user, root:
+    the runner creates these as its own user): $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY and, with `dir`,
+    the workspace. HOME is not written; a clone lives in TMPDIR and is removed."""
+    forge.create_repo("acme/gitops", FILES)
+    workspace, home, tmp = tmp_path / "workspace", tmp_path / "home", tmp_path / "tmp"
+    for place in (workspace, home, tmp):
+        place.mkdir()
+    (workspace / "manifests").mkdir()
+    (workspace / "manifests" / "deploy.yaml").write_text(DEPLOY)
+    (home / ".gitconfig").write_text("[user]\n\tname = someone\n")
+    before = _snapshot(workspace, home, tmp)
+    run = run_action({"images": "ghcr.io/acme/api:2.0.0", "dir": "manifests"}, {"GITHUB_ACTIONS": "true"},
+                     workspace=workspace, step_env={"HOME": str(home), "TMPDIR": str(tmp)})
+    assert run.code == 0, run.stdout + run.stderr
+    after = _snapshot(workspace, home, tmp)
+    changed = {p.relative_to(tmp_path).as_posix() for p in after if before.get(p) != after[p]}
+    assert changed == {"workspace/github_output", "workspace/step_summary", "workspace/manifests/deploy.yaml"}
+
+    before = _snapshot(workspace, home, tmp)
+    run = run_action({"images": "ghcr.io/acme/api:2.0.0", "token": forge.token, "mode": "push"}, context(forge),
+                     workspace=workspace, step_env={"HOME": str(home), "TMPDIR": str(tmp)})
+    assert run.code == 0 and run.outputs["outcome"] == "pushed", run.stdout + run.stderr
+    after = _snapshot(workspace, home, tmp)
+    changed = {p.relative_to(tmp_path).as_posix() for p in after if before.get(p) != after[p]}
+    assert changed == {"workspace/github_output", "workspace/step_summary"}
+    assert not any(tmp.iterdir())  # the clone is gone

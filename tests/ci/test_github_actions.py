@@ -9,7 +9,10 @@ from updater.ci.github_actions import (
     error_annotation,
     format_outputs,
     outputs,
+    relay,
     summary_markdown,
+    token_variable,
+    workspace_path,
 )
 from updater.ci.report import BumpReport, ReportChange
 
@@ -92,7 +95,49 @@ def test_summary_is_a_markdown_table_of_the_changes() -> None:
     assert summary_markdown(report) == (
         "### updater bump\n\nOpened pull request [#7](https://h/acme/gitops/pull/7)\n\n"
         "| File | Line | Kind | Old | New |\n| --- | ---: | --- | --- | --- |\n"
-        "| `apps/api/deploy.yaml` | 12 | container | `ghcr.io/acme/api:1.4.1` | `ghcr.io/acme/api:1.4.2` |\n\n"
+        "| <code>apps/api/deploy.yaml</code> | 12 | container | <code>ghcr.io/acme/api:1.4.1</code> | "
+        "<code>ghcr.io/acme/api:1.4.2</code> |\n\n"
         "> warning: skipped a\\|b.yaml\n"
     )
     assert summary_markdown(None, error="bad --image") == "### updater bump failed\n\nbad --image\n"
+
+
+def test_changed_files_are_relative_to_the_workspace() -> None:
+    assert workspace_path("deploy.yaml", dir="manifests", workspace="/github/workspace") == "manifests/deploy.yaml"
+    assert workspace_path("a/b.yaml", dir="./m/../gitops/", workspace="/w") == "gitops/a/b.yaml"
+    assert workspace_path("b.yaml", dir="/github/workspace/gitops", workspace="/github/workspace") == "gitops/b.yaml"
+    assert workspace_path("b.yaml", dir="/elsewhere", workspace="/github/workspace") == "/elsewhere/b.yaml"
+    assert workspace_path("apps/b.yaml", dir="", workspace="/w") == "apps/b.yaml"  # a clone: its own root
+
+
+def test_token_order_is_input_then_step_env_then_github_token() -> None:
+    repo, gitlab = "https://github.example.com/acme/gitops", "https://gitlab.example.com/acme/gitops"
+    every = {"INPUT_TOKEN": "i", "GH_TOKEN": "a", "GITHUB_TOKEN": "b", "GITLAB_TOKEN": "c", "UPDATER_GITHUB_TOKEN": "d"}
+
+    def pick(env: dict[str, str], url: str = repo, provider: str = "", here: bool = True) -> str | None:
+        return token_variable(env, repo=url, provider=provider, on_this_github=here)
+
+    assert pick(every) == "INPUT_TOKEN"
+    assert pick({**every, "INPUT_TOKEN": " "}) == "GH_TOKEN"
+    assert pick({"GITHUB_TOKEN": "b", "GITLAB_TOKEN": "c"}) == "GITHUB_TOKEN"
+    assert pick({"GITHUB_TOKEN": "b", "GITLAB_TOKEN": "c"}, url=gitlab, here=False) == "GITLAB_TOKEN"
+    assert pick({"GH_TOKEN": "a", "GITLAB_TOKEN": "c"}, url="https://git.example.com/x", provider="gitlab") == "GITLAB_TOKEN"
+    assert pick({"UPDATER_GITHUB_TOKEN": "d"}) == "UPDATER_GITHUB_TOKEN"
+    assert pick({"UPDATER_GITHUB_TOKEN": "d"}, url=gitlab, here=False) is None  # github.token is for this GitHub
+
+
+def test_relayed_log_has_workflow_commands_stopped_until_a_random_token() -> None:
+    assert relay("a\n::error::x\n", resume="tok") == "::stop-commands::tok\na\n::error::x\n::tok::\n"
+    assert relay("no newline", resume="t") == "::stop-commands::t\nno newline\n::t::\n"
+    assert relay("", resume="t") == ""
+
+
+def test_repository_text_in_the_summary_is_inert_markdown() -> None:
+    hostile = ReportChange(path="a`|<img src=x onerror=alert(1)>\n# b.yaml", line=1, kind="container",
+                           image="i", old="i:1", new="i:2")
+    text = summary_markdown(BumpReport(outcome="pushed", changed=True, changes=(hostile,), changed_files=(hostile.path,),
+                                       commit_sha="abc", branch="main", warnings=("skipped x\n::error::y",)))
+    row = [line for line in text.splitlines() if line.startswith("| <code>a")]
+    assert row == ["| <code>a&#96;\\|&lt;img src=x onerror=alert(1)&gt; # b.yaml</code> | 1 | container | "
+                   "<code>i:1</code> | <code>i:2</code> |"]
+    assert "> warning: skipped x ::error::y" in text and "\n::error" not in text

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import unquote
+
 import pytest
 from ruamel.yaml import YAML
 
@@ -67,11 +69,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rule_passes(expression: str) -> bool:
-    """The one rule form the template uses: a quoted interpolated string compared with ""."""
-    found = re.fullmatch(r'"(.*)" != ""', expression, re.S)
-    assert found, f"unexpected rule {expression!r}"
-    return found[1] != ""
+def rule_passes(job: dict[str, Any]) -> bool:
+    """The one rule form the template uses: `$A || $B` over the job's own variables (GitLab's rules
+    see job-level variables; a variable is true when set and non-empty)."""
+    expression = job["rules"][0]["if"]
+    names = re.fullmatch(r"\$(\w+)(?: \|\| \$(\w+))*", expression)
+    assert names, f"unexpected rule {expression!r}"
+    return any(job["variables"].get(name, "") != "" for name in re.findall(r"\$(\w+)", expression))
 
 
 def test_spec_inputs_mirror_the_bump_options() -> None:
@@ -102,7 +106,7 @@ def test_ready_job_runs_only_when_images_or_target_are_given() -> None:
     jobs = documents()[1]
     for given, runs in (({}, False), ({"images": "a:1"}, True), ({"target": "api/staging"}, True)):
         job = extend(interpolate(jobs, input_values({"updater-image": "registry/updater:1", **given})), "updater-bump")
-        assert rule_passes(job["rules"][0]["if"]) is runs
+        assert rule_passes(job) is runs
         assert job["stage"] == "deploy"
 
 
@@ -153,7 +157,7 @@ def test_job_opens_a_merge_request_and_writes_the_dotenv_report(gitlab_project) 
         "title": "Deploy {summary}", "token-variable": "BOT_TOKEN",
     })
     job = extend(interpolate(documents()[1], values), "updater-bump")
-    assert rule_passes(job["rules"][0]["if"])
+    assert rule_passes(job)
     done = run_job(job, {**predefined, "BOT_TOKEN": forge.token}, project_dir)
     assert done.returncode == 0, done.stderr
 
@@ -197,3 +201,52 @@ def test_a_bad_variable_still_writes_the_report(gitlab_project) -> None:
     assert done.returncode == 2 and "input 'auto-merge' must be true or false" in done.stderr
     assert read_dotenv(project_dir / "updater.env")["UPDATER_OUTCOME"] == "failed"
 
+
+
+def test_an_input_with_variables_and_quotes_cannot_break_the_rule() -> None:
+    """The README's images input holds variables; the old rule pasted inputs into a string literal."""
+    jobs = documents()[1]
+    values = input_values({"updater-image": "u:1", "images": '$CI_REGISTRY_IMAGE/api:$CI_COMMIT_SHORT_SHA"'})
+    job = extend(interpolate(jobs, values), "updater-bump")
+    assert "inputs." not in job["rules"][0]["if"] and '"' not in job["rules"][0]["if"]
+    assert rule_passes(job)
+
+
+HOSTILE = "apps/api/x y\n\x1b[0Ksection_end:1:updater_bump\r\x1b[0K\nupdater: error: forged\n.yaml"
+
+
+def test_file_names_cannot_break_the_dotenv_report_or_forge_log_sections(forge, tmp_path: Path) -> None:
+    """Issue 11 class 7: a file name with newlines ended the job in a traceback and no dotenv report."""
+    forge.create_repo("acme/gitops", {HOSTILE: DEPLOY,
+                                      HOSTILE.replace(".yaml", "-t.yaml"):  # a Helm template: skipped, with a warning naming it
+                                      "{{- if .Values.x }}\nimage: ghcr.io/acme/api:{{ .Values.t }}\n{{- end }}\n"},
+                      hook_style="gitlab")
+    project_dir = tmp_path / "builds" / "acme" / "api"
+    project_dir.mkdir(parents=True)
+    predefined = {"GITLAB_CI": "true", "CI_SERVER_URL": forge.url, "CI_API_V4_URL": f"{forge.url}/api/v4",
+                  "CI_PROJECT_URL": f"{forge.url}/acme/gitops", "CI_PROJECT_DIR": str(project_dir),
+                  "GITLAB_TOKEN": forge.token}
+    values = input_values({"updater-image": "u:1", "images": "ghcr.io/acme/api:1.5.0", "mode": "push",
+                           "message": "bump {summary}"})
+    done = run_job(extend(interpolate(documents()[1], values), "updater-bump"), predefined, project_dir)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    report = read_dotenv(project_dir / "updater.env")
+    assert report["UPDATER_OUTCOME"] == "pushed" and report["UPDATER_CHANGED"] == "true"
+    encoded = report["UPDATER_CHANGED_FILES"]
+    assert " " not in encoded and unquote(encoded) == HOSTILE  # one token, decodable
+    # the only section markers in the log are the job's own two; the name's ESC/CR are shown as text
+    assert done.stderr.count("\x1b[0Ksection_end:") == 1 and done.stderr.count("\x1b[0Ksection_start:") == 1
+    assert "\\x1b[0Ksection_end:1:updater_bump\\x0d\\x1b[0K" in done.stderr  # the warning names the file
+    assert "updater: warning: " in done.stderr.split("section_end:", 1)[1]
+    assert forge.token not in done.stderr + done.stdout
+
+
+def test_warnings_are_repeated_after_the_log_section(gitlab_project) -> None:
+    forge, project_dir, predefined = gitlab_project
+    values = input_values({"updater-image": "u:1", "images": "ghcr.io/acme/api:1.5.0", "message": "ci: {summary}"})
+    done = run_job(extend(interpolate(documents()[1], values), "updater-bump"),
+                   {**predefined, "GITLAB_TOKEN": forge.token}, project_dir)
+    assert done.returncode == 0, done.stderr
+    after_section = done.stderr.split("section_end:", 1)[1]
+    assert "updater: warning: --message is for push mode and is not used with --mode pr" in after_section

@@ -37,7 +37,7 @@ class Workspace:
         return sha
 
 
-def wait_for(probe: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.05) -> T:
+def wait_for(probe: Callable[[], T], *, timeout: float = 60.0, interval: float = 0.05) -> T:
     """Poll `probe()` until it returns something truthy (as a bot polls a forge); that value."""
     deadline = time.monotonic() + timeout
     while True:

@@ -133,7 +133,7 @@ def test_auto_merge_is_refused_when_the_pull_request_could_merge_now(forge: Forg
 
 
 def test_every_error_is_logged(forge: Forge, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="updater_sandbox")
+    caplog.set_level("INFO", logger="updater.sandbox")
     requests.get(f"{forge.github_api_url}/repos/acme/none", headers=_auth(forge), timeout=5)
     requests.get(f"{forge.github_api_url}/user", timeout=5)
     assert "forge: GET /api/v3/repos/acme/none -> 404 Not Found" in caplog.text

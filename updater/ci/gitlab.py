@@ -8,8 +8,15 @@ by the CLI from the variable named by `UPDATER_TOKEN_VARIABLE` (default `GITLAB_
 on a command line.
 
 The dotenv report (`artifacts: reports: dotenv:`) gives later jobs UPDATER_PR_URL, UPDATER_PR_NUMBER,
-UPDATER_COMMIT_SHA, UPDATER_CHANGED, UPDATER_CHANGED_FILES and UPDATER_OUTCOME. Everything except
-`main` is pure.
+UPDATER_COMMIT_SHA, UPDATER_CHANGED, UPDATER_CHANGED_FILES and UPDATER_OUTCOME.
+
+Text from the manifest repository (file names in the CLI's log and in UPDATER_CHANGED_FILES) is
+escaped for both places: the report's values are single-line (`%`, space, CR and LF inside a path
+are percent-encoded), and control characters in the relayed log are shown, not executed (so a file
+name cannot open or close the job log's sections, move the cursor or hide lines). The report's
+warnings are repeated as `updater: warning:` lines at the end of the log.
+
+Everything except `main` is pure.
 """
 
 from __future__ import annotations
@@ -60,19 +67,40 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
 
 
 def dotenv(report: BumpReport | None) -> dict[str, str]:
-    """The dotenv report's variables; every one is always set (empty when it does not apply)."""
+    """The dotenv report's variables; every one is always set (empty when it does not apply).
+    UPDATER_CHANGED_FILES and UPDATER_COMMIT_SHA are empty unless UPDATER_CHANGED is true."""
     if report is None:
         return {"UPDATER_OUTCOME": "failed", "UPDATER_CHANGED": "false", "UPDATER_CHANGED_FILES": "",
                 "UPDATER_COMMIT_SHA": "", "UPDATER_PR_URL": "", "UPDATER_PR_NUMBER": ""}
+    changed = report.changed and not report.dry_run
     return {
         "UPDATER_OUTCOME": report.outcome,
-        "UPDATER_CHANGED": "true" if report.changed else "false",
-        # dotenv values are single-line: files are joined with spaces (paths in manifest repos have none)
-        "UPDATER_CHANGED_FILES": " ".join(report.changed_files),
-        "UPDATER_COMMIT_SHA": report.commit_sha or "",
-        "UPDATER_PR_URL": report.pr_url or "",
+        "UPDATER_CHANGED": "true" if changed else "false",
+        # dotenv values are single-line: files joined with spaces, each one's own spaces encoded
+        "UPDATER_CHANGED_FILES": " ".join(encode_path(f) for f in report.changed_files) if changed else "",
+        "UPDATER_COMMIT_SHA": (report.commit_sha or "") if changed else "",
+        "UPDATER_PR_URL": one_line(report.pr_url or ""),
         "UPDATER_PR_NUMBER": str(report.pr_number) if report.pr_number is not None else "",
     }
+
+
+def encode_path(path: str) -> str:
+    """A path as one space-free token of UPDATER_CHANGED_FILES (decode with any URL-unquote)."""
+    return path.replace("%", "%25").replace(" ", "%20").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def one_line(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def log_text(text: str) -> str:
+    """Text for the job log with control characters (ESC, CR, ...) shown as `\\xNN`: GitLab's log
+    interprets ANSI sequences and `section_start`/`section_end` markers, which a file name must not
+    be able to forge. Line feeds and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def section(name: str, *, header: str | None = None, now: int) -> str:
@@ -109,8 +137,10 @@ def main(env: Mapping[str, str] | None = None) -> int:
     print(section("updater_bump", header="updater bump", now=int(time.time())), file=sys.stderr)
     print(mask("updater bump " + " ".join(args)), file=sys.stderr, flush=True)
     run = run_bump(args, env=env)
-    sys.stderr.write(mask(run.stderr))
+    sys.stderr.write(log_text(mask(run.stderr)))
     print(section("updater_bump", now=int(time.time())), file=sys.stderr, flush=True)
+    for warning in run.report.warnings if run.report else ():  # outside the collapsible section
+        print(f"updater: warning: {log_text(mask(warning))}", file=sys.stderr)
     if run.exit_code and not error_line(run.stderr):
         print(f"updater: error: updater bump exited with code {run.exit_code}", file=sys.stderr)
     report_path.write_text(mask(format_dotenv(dotenv(run.report))), encoding="utf-8")

@@ -39,6 +39,9 @@ from updater.retry import API_RETRY
 
 log = logging.getLogger("updater.landing")
 
+MESSAGE_UNUSED = ("--message is for push mode and is not used with --mode pr: the commit message is the "
+                  "PR title (set it with --title) followed by the table of changes")
+
 
 @dataclass(frozen=True)
 class PrSettings:
@@ -92,11 +95,12 @@ class PrSettings:
 
 def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
     settings = PrSettings.from_request(request, env)
+    result = bump_pr(settings)
     if request.message:
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
-        log.warning("--message is for push mode and is not used with --mode pr: the commit message is the "
-                    "PR title (set it with --title) followed by the table of changes")
-    _print([bump_pr(settings)], settings, single=True)
+        # A warning of the result (not only a log line), so --json and the CI annotations carry it.
+        result = replace(result, warnings=(*result.warnings, MESSAGE_UNUSED))
+    _print([result], settings, single=True)
     return 0
 
 

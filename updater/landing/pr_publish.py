@@ -81,11 +81,16 @@ class Publisher:
         if pub.superseded and not created:
             self.provider.comment(pr, "Superseded by a newer bump: " + "; ".join(
                 f"`{old}` → `{new}`" for old, new in pub.superseded) + ". The branch was regenerated.")
+        merged = False
         if pub.auto_merge and (created or pub.pushed):  # asked now, or before for this PR (a regenerated head)
-            warnings += self._auto_merge(replace(pr, head_sha=pub.commit_sha), pub.auto_merge)
-        if ensured.rewritten:
+            refused = self._auto_merge(replace(pr, head_sha=pub.commit_sha), pub.auto_merge)
+            warnings += refused
+            # Nothing to wait for (no required checks): the forge merged it now, and CI should say so.
+            merged = not refused and self.provider.find_open(head=pub.branch) is None
+        if ensured.rewritten and not merged:
             pr = self._converge(pub.branch, pr, pub.commit_sha)
-        outcome: Outcome = "created" if created else ("updated" if pub.pushed or ensured.rewritten else "unchanged")
+        outcome: Outcome = "merged" if merged else (
+            "created" if created else ("updated" if pub.pushed or ensured.rewritten else "unchanged"))
         log.info("%s pull request #%d: %s (branch %s at %s)", outcome, pr.number, pr.url, pub.branch,
                  (pub.commit_sha or "")[:12])
         return replace(pub.result, outcome=outcome, commit_sha=pub.commit_sha, pr_number=pr.number, pr_url=pr.url,

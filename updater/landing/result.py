@@ -16,6 +16,7 @@ Outcome = Literal[
     "updated",  # pr mode: an existing updater PR was regenerated / retitled
     "unchanged",  # nothing to do: the branch (or the open PR) already has the bump
     "closed",  # pr mode: the PR's content is already on the base; it was closed
+    "merged",  # pr mode: opened or updated, then merged during this run (auto-merge with nothing to wait for)
 ]
 
 
@@ -34,7 +35,7 @@ class LandingResult:
 
     @property
     def changed(self) -> bool:
-        return self.outcome in ("pushed", "created", "updated")
+        return self.outcome in ("pushed", "created", "updated", "merged")
 
     @property
     def changed_files(self) -> tuple[str, ...]:
