@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from updater.commands.options import add_forge_options, add_identity_options, add_retry_options, add_token_option
+from updater.commands.options import (add_forge_options, add_identity_options, add_retry_options, add_token_option,
+                                      check_retry_options)
 
 HELP = "change image references (in files here, or in a repository by push or pull request)"
 DESCRIPTION = """\
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from updater.errors import BadInput
 
+    check_retry_options(args)
     if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
         from updater.config import apply_config
 

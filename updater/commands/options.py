@@ -4,6 +4,9 @@ so their names, defaults and help never drift apart."""
 from __future__ import annotations
 
 import argparse
+import math
+
+from updater.errors import BadInput
 
 # argparse groups and parsers both offer add_argument
 Group = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -30,6 +33,15 @@ def add_retry_options(group: Group) -> None:
                             "a random time up to step x 2^n (full jitter)")
     group.add_argument("--retry-wait-max", type=float, default=15.0, metavar="SECONDS",
                        help="cap on any single wait between attempts")
+
+
+def check_retry_options(args: argparse.Namespace) -> None:
+    """`float()` accepts "nan" and "inf": a NaN timeout compares false with everything (never times
+    out) and an infinite wait sleeps forever. Refused here, before anything is cloned (exit 2)."""
+    for flag in ("--retry-timeout", "--retry-wait", "--retry-wait-max"):
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+        if value is not None and not math.isfinite(value):
+            raise BadInput(f"{flag} {value}: give a finite number of seconds")
 
 
 def add_forge_options(group: Group) -> None:

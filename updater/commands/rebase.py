@@ -46,6 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from updater.commands.options import check_retry_options
     from updater.landing.pr import run_rebase
 
+    check_retry_options(args)
     return run_rebase(args)
