@@ -92,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     from updater.errors import BadInput
 
     check_retry_options(args)
+    if args.repo:  # before anything can print the URL: its password is masked from here on
+        from updater.git.credentials import register_url_secrets
+
+        register_url_secrets(args.repo)
     if args.target or args.config:  # .updater.yml settings, before the mode (which it may set) is chosen
         from updater.config import apply_config
 

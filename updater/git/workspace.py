@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 Strategy = Literal["shallow", "partial+sparse", "shallow+sparse", "full"]
 
-_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:acme/gitops.git
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:", re.ASCII)  # git@github.com:acme/gitops.git
 
 
 def normalise_url(url: str) -> str:
