@@ -274,8 +274,18 @@ def read_config(path: Path, *, source: str | None = None) -> Config:
 
 
 def find_config(root: Path) -> Path | None:
-    """`.updater.yml` (or `.yaml`) at the root of a manifest tree, if there is one."""
-    return next((root / name for name in CONFIG_NAMES if (root / name).is_file()), None)
+    """`.updater.yml` (or `.yaml`) at the root of a manifest tree, if there is one.
+
+    The tree is untrusted: a config that is a symlink (to /etc/passwd, to a file outside the clone)
+    is refused without being read, so no error message can print what it points at."""
+    for name in CONFIG_NAMES:
+        path = root / name
+        if path.is_symlink():
+            raise BadInput(f"{name}: is a symlink; updater reads the tree's config only as a regular file "
+                           "inside it (commit the file itself, or give --config)")
+        if path.is_file():
+            return path
+    return None
 
 
 def resolve_target(config: str | Path, name: str, args: argparse.Namespace) -> argparse.Namespace:

@@ -29,6 +29,7 @@ class LocalSettings:
     allow_downgrade: bool = False  # downgrades are usually a mistaken pipeline; refuse by default
     allow_missing: bool = False  # a bump that finds nothing is usually a wrong --image or --path
     validate: bool = True  # a broken kustomize tree must not be written
+    allow_remote: bool = False  # the repository is untrusted: validation fetches nothing unless asked
     dry_run: bool = False
     json: bool = False
 
@@ -41,6 +42,7 @@ class LocalSettings:
             allow_downgrade=args.allow_downgrade,
             allow_missing=args.allow_missing,
             validate=not args.no_validate,
+            allow_remote=bool(getattr(args, "allow_remote_resources", False)),
             dry_run=args.dry_run,
             json=args.json,
         )
@@ -55,7 +57,7 @@ def run_local(args: argparse.Namespace) -> int:
     for warning in plan.warnings:
         log.warning("warning: %s", warning)
     if plan.changes and settings.validate:
-        validate_plan(settings.root, plan)
+        validate_plan(settings.root, plan, allow_remote=settings.allow_remote)
     if plan.changes and not settings.dry_run:
         apply_plan(settings.root, plan)
     log.info("%s", summary(plan, dry_run=settings.dry_run))

@@ -52,6 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="limit to files matching GLOB relative to the tree root; ** allowed (repeatable)")
     where.add_argument("--no-validate", action="store_true",
                        help="skip re-building the Kustomize trees the edit touches")
+    where.add_argument("--allow-remote-resources", action="store_true",
+                       help="let validation fetch the remote resources (URLs, git repositories) a Kustomize tree "
+                            "names; by default such a tree is not validated (a warning says so). Local mode only")
 
     repo = parser.add_argument_group("repository (push and pull-request modes)")
     repo.add_argument("--repo", metavar="URL",
@@ -92,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from updater.errors import BadInput
 
     check_retry_options(args)
+    if args.repo and args.allow_remote_resources:
+        raise BadInput("--allow-remote-resources works only without --repo (local mode) for now")
     if args.repo:  # before anything can print the URL: its password is masked from here on
         from updater.git.credentials import register_url_secrets
 
