@@ -67,7 +67,7 @@ def test_a_file_changed_between_plan_and_write_is_exit_9(tmp_path: Path, capsys:
         run = run_cli(capsys, "bump", "--dir", str(tree), "--image", "ghcr.io/acme/api:1.4.2")
     finally:
         kustomize.kustomize_command.cache_clear()
-    assert run.code == ExitCode.CHANGED_UNDER_US == 9, run.err
+    assert run.code == int(ExitCode.CHANGED_UNDER_US) == 9, run.err
     assert run.err.strip().splitlines()[-1] == ("updater: error: app/deploy.yaml changed while updater was planning "
                                                 "the edit; nothing was written, run again")
     assert "Traceback" not in run.err

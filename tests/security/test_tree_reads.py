@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.helpers import DEPLOYMENT, run_cli, write_tree
+from tests.security.helpers import DEPLOYMENT, Run, run_cli, write_tree
 from updater.bump import validate
 from updater.errors import ExitCode
 
@@ -19,7 +19,7 @@ OUTSIDE_SECRET = "root:x:0:0:outside-the-tree-4711:/root:/bin/bash"
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
 
 
-def bump(capsys: pytest.CaptureFixture[str], tree: Path, *extra: str):  # type: ignore[no-untyped-def]
+def bump(capsys: pytest.CaptureFixture[str], tree: Path, *extra: str) -> Run:
     return run_cli(capsys, "bump", "--dir", str(tree), "--image", "ghcr.io/acme/api:1.4.2", *extra)
 
 
