@@ -88,3 +88,14 @@ def test_a_bad_template_in_updater_yml_is_exit_2_naming_file_and_key(
     assert len(lines) == 1, run.err
     assert ".updater.yml:7: apps.api.environments.prod.message" in lines[0] and why in lines[0]
     assert b"1.4.1" in (tree / "deploy.yaml").read_bytes()  # nothing written
+
+
+def test_readme_lists_exactly_the_ci_allowlist() -> None:
+    import re
+
+    from updater.landing.template import CI_ALLOWLIST
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Security"):readme.index("### The agent")]
+    listed = section[section.index("`ci[VAR]` takes only"):section.index("An allowed variable that is unset")]
+    assert set(re.findall(r"`((?:CI|GITHUB|GITLAB)_[A-Z_]+)`", listed)) - {"CI_REPOSITORY_URL"} == CI_ALLOWLIST
