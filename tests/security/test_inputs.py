@@ -65,3 +65,10 @@ def test_very_deep_yaml_in_a_values_file_is_a_one_line_warning(
         lines = [line for line in run.err.splitlines() if name in line]
         assert len(lines) == 1 and "levels deep" in lines[0], run.err
     assert "1.4.2" in (tree / "deploy.yaml").read_text()
+
+
+def test_a_deeply_nested_state_marker_from_the_forge_is_not_ours() -> None:
+    from updater.landing.pr_body import MARKER_PREFIX, parse_marker
+
+    body = MARKER_PREFIX + '{"v":' + "[" * 200_000 + "]" * 200_000 + "} -->"
+    assert parse_marker(body) is None

@@ -134,7 +134,7 @@ def parse_marker(text: str) -> ProposalState | None:
         return ProposalState(target=str(data["target"]), base=str(data["base"]), bumps=bumps,
                              base_sha=data.get("base_sha"), head=data.get("head"),
                              auto_merge=data.get("auto_merge") if data.get("auto_merge") in MERGE_METHODS else None)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: deep JSON a forge returned
         return None
 
 
