@@ -99,3 +99,20 @@ def test_readme_lists_exactly_the_ci_allowlist() -> None:
     section = readme[readme.index("## Security"):readme.index("### The agent")]
     listed = section[section.index("`ci[VAR]` takes only"):section.index("An allowed variable that is unset")]
     assert set(re.findall(r"`((?:CI|GITHUB|GITLAB)_[A-Z_]+)`", listed)) - {"CI_REPOSITORY_URL"} == CI_ALLOWLIST
+
+
+@pytest.mark.parametrize(("flag", "template"), [("--title", "Bump {target"), ("--pr-branch", "u/{app!r}"),
+                                                ("--body", "}"), ("--message", "{image")])
+def test_a_bad_template_flag_in_pr_mode_is_one_line_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        flag: str, template: str) -> None:
+    from tests.gitrepos import make_remote
+
+    remote = make_remote(tmp_path, {"deploy.yaml": DEPLOYMENT})
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token-for-templates")
+    mode = "push" if flag == "--message" else "pr"
+    run = run_cli(capsys, "bump", "--repo", str(remote), "--mode", mode, "--provider", "github",
+                  "--api-url", "http://127.0.0.1:9", "--image", "ghcr.io/acme/api:1.4.2", f"{flag}={template}")
+    assert run.code == ExitCode.BAD_INPUT, run.err
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"updater: error: {flag}"), run.err
