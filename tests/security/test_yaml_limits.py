@@ -68,3 +68,15 @@ def test_a_bomb_in_one_manifest_is_a_warning_and_the_others_are_bumped(
     assert len(lines) == 1 and "aliases expand to more than" in lines[0]
     assert "1.4.2" in (tree / "deploy.yaml").read_text()
     assert (tree / "bomb.yaml").read_text() == bomb
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_a_warning_unread_past_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    huge = "image: ghcr.io/acme/api:1.4.1\n" + ("# " + "x" * 1021 + "\n") * (17 * 1024)
+    tree = write_tree(tmp_path, {"deploy.yaml": DEPLOYMENT, "huge.yaml": huge})
+    run = run_cli(capsys, "bump", "--dir", str(tree), "--image", "ghcr.io/acme/api:1.4.2")
+    assert run.code == ExitCode.OK, run.err
+    assert [line for line in run.err.splitlines() if "huge.yaml" in line] == [
+        "warning: huge.yaml: skipped, larger than the 16 MiB limit for a YAML file"]
+    assert (tree / "huge.yaml").read_text() == huge
+    assert "1.4.2" in (tree / "deploy.yaml").read_text()

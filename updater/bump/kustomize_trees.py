@@ -17,6 +17,7 @@ from pathlib import Path
 from updater.bump.tree import manifest_files, read_file
 from updater.manifests.kustomization import local_references, remote_references
 from updater.manifests.locate import KUSTOMIZATION_NAMES
+from updater.manifests.yaml import LIMITS
 
 _WORD = re.compile(r"[^\s'\"\[\]{},=#]+")
 _MAX_WORD = 512
@@ -31,7 +32,8 @@ class KustomizeTrees:
             directory = posixpath.dirname(rel)
             # kustomize refuses two kustomization files in one directory; keep the first
             if posixpath.basename(rel) in KUSTOMIZATION_NAMES and directory not in self.files:
-                self.files[directory] = (rel, read_file(full).decode("utf-8", "replace"))
+                # past the YAML limit the text is not parsed anyway (its refs: none)
+                self.files[directory] = (rel, read_file(full, limit=LIMITS.max_chars).decode("utf-8", "replace"))
         self._refs: dict[str, list[str]] = {}
 
     def refs(self, directory: str) -> list[str]:
