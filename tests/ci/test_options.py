@@ -49,7 +49,9 @@ def _bump_flags() -> set[str]:
 
 
 def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() -> None:
-    flags = _bump_flags() - {"--help", "--json", "--token-env"}
+    # --allow-remote-resources: local mode only, and an opt-in to fetching what an untrusted
+    # repository names; the CI wrappers (which clone) do not offer it.
+    flags = _bump_flags() - {"--help", "--json", "--token-env", "--allow-remote-resources"}
     assert {option.flag for option in OPTIONS} == flags
 
 
