@@ -105,7 +105,25 @@ def parse_config(text: str, *, source: str = ".updater.yml") -> Config:
     data = _to_data(documents[0], text, (), lines, source)
     _validate(data, lines, source)
     _check_promotion(data, lines, source)
+    _check_templates(data, lines, source)
     return Config(source, data)
+
+
+def _check_templates(data: Mapping[str, Any], lines: Lines, source: str) -> None:
+    """A template from the repository is untrusted: malformed, or reaching past a plain field, is
+    BadInput naming the file, line and key (`updater.landing.template` has the rules)."""
+    from updater.landing.template import check_shape
+
+    layers: list[tuple[tuple[str | int, ...], Any]] = [(("defaults",), data.get("defaults"))]
+    for app, app_data in data.get("apps", {}).items():
+        layers.append((("apps", app), app_data))
+        for env, env_data in app_data.get("environments", {}).items():
+            layers.append((("apps", app, "environments", env), env_data))
+    for path, layer in layers:
+        for key in _FILLED:
+            value = layer.get(key) if isinstance(layer, Mapping) else None
+            if isinstance(value, str):
+                check_shape(value, where=f"{source}:{_line(lines, (*path, key))}: {_dotted((*path, key))}")
 
 
 def _to_data(node: YamlNode, text: str, path: tuple[str | int, ...], lines: Lines, source: str) -> Any:
@@ -223,5 +241,16 @@ def read_config(path: Path, *, source: str | None = None) -> Config:
 
 
 def find_config(root: Path) -> Path | None:
-    """`.updater.yml` (or `.yaml`) at the root of a manifest tree, if there is one."""
-    return next((root / name for name in CONFIG_NAMES if (root / name).is_file()), None)
+    """`.updater.yml` (or `.yaml`) at the root of a manifest tree, if there is one.
+
+    The tree is untrusted: a config that is a symlink (to /etc/passwd, to a file outside the clone)
+    is refused without being read, so no error message can print what it points at."""
+    for name in CONFIG_NAMES:
+        path = root / name
+        if path.is_symlink():
+            raise BadInput(f"{name}: is a symlink; updater reads the tree's config only as a regular file "
+                           "inside it (commit the file itself, or give --config)")
+        if path.is_file():
+            return path
+    return None
+

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     AUTH = 6  # token missing, rejected, or lacking a permission
     REMOTE = 7  # git remote or forge API still failing after the retry budget
     OUT_OF_SYNC = 8  # agent --once --dry-run: the cluster differs from the repository
+    CHANGED_UNDER_US = 9  # a file changed between plan and write (another process); nothing written
 
 
 class UpdaterError(Exception):
@@ -78,6 +79,13 @@ class TransientRemoteError(RemoteError):
 
 class PushRejected(TransientRemoteError):
     """The branch moved under us (non-fast-forward, stale info, lock): fetch, re-apply, retry."""
+
+
+class ChangedUnderUs(UpdaterError):
+    """A file updater planned to edit changed before it was written; nothing was written. Running
+    again plans from the new content."""
+
+    exit_code = ExitCode.CHANGED_UNDER_US
 
 
 class OutOfSync(UpdaterError):

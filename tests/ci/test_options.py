@@ -50,7 +50,10 @@ def _bump_flags() -> set[str]:
 
 def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() -> None:
     # (--no-draft / --no-auto-merge turn off a .updater.yml setting; a CI input "false" is simply left out)
-    flags = _bump_flags() - {"--help", "--json", "--token-env", "--no-draft", "--no-auto-merge"}
+    # --allow-remote-resources: local mode only, and an opt-in to fetching what an untrusted
+    # repository names; the CI wrappers (which clone) do not offer it.
+    flags = _bump_flags() - {"--help", "--json", "--token-env", "--no-draft", "--no-auto-merge",
+                             "--allow-remote-resources"}
     assert {option.flag for option in OPTIONS} == flags
 
 

@@ -38,7 +38,7 @@ def test_gitlab_trailers_and_ci_variables_but_never_tokens() -> None:
            "CI_PROJECT_PATH": "acme/api", "CI_JOB_TOKEN": "job-token-xyz1", "GITLAB_TOKEN": "gl-token-xyz2"}
     ci = ci_context(env)
     assert "CI_JOB_TOKEN" not in ci.variables and "GITLAB_TOKEN" not in ci.variables
-    text = render_message("{ci[CI_PROJECT_PATH]}:{ci[CI_JOB_TOKEN]}:{ci[UNSET]}", PLAN, ["ghcr.io/acme/api:1.4.2"], ci)
+    text = render_message("{ci[CI_PROJECT_PATH]}::{ci[CI_COMMIT_TAG]}", PLAN, ["ghcr.io/acme/api:1.4.2"], ci)
     assert text == ("acme/api::\n\nUpdater-Source-Commit: def456\n"
                     "Updater-Pipeline: https://gitlab.example/acme/api/-/pipelines/9\n")
 
@@ -56,7 +56,7 @@ def test_secrets_are_masked_in_messages() -> None:
     assert "sekrit-value-1" not in render_message("{ci[CI_COMMIT_MESSAGE]}", PLAN, ["a/b:1"], ci)
 
 
-@pytest.mark.parametrize(("template", "match"), [("{nope}", "unknown placeholder {nope}"), ("{image", "--message")])
+@pytest.mark.parametrize(("template", "match"), [("{nope}", "unknown field {nope}"), ("{image", "--message")])
 def test_bad_templates_name_the_flag(template: str, match: str) -> None:
     with pytest.raises(BadInput, match=match):
         check_template(template)

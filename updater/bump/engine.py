@@ -18,7 +18,7 @@ from updater.bump.model import BumpPlan, Change
 from updater.bump.planfile import plan_file
 from updater.bump.tree import files_mentioning, path_filter
 from updater.bump.validate import validate_plan
-from updater.errors import BadInput, NoReferenceFound, PolicyRefused, UpdaterError
+from updater.errors import BadInput, ChangedUnderUs, NoReferenceFound, PolicyRefused
 from updater.manifests.yaml import YamlSyntaxError
 from updater.refs import DOCKER_HUB, ImageRef
 
@@ -86,7 +86,7 @@ def apply_plan(root: Path, plan: BumpPlan) -> None:
         for rel in plan.files:
             target = _inside(root, rel)
             if target.read_bytes() != plan.old_contents[rel]:
-                raise UpdaterError(f"{rel} changed while updater was planning the edit; nothing was written, run again")
+                raise ChangedUnderUs(f"{rel} changed while updater was planning the edit; nothing was written, run again")
             staged.append((target, _stage(target, plan.new_contents[rel])))
     except BaseException:
         for _, temp in staged:

@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from updater.bump.tree import manifest_files, read_file
-from updater.manifests.kustomization import local_references
+from updater.manifests.kustomization import local_references, remote_references
 from updater.manifests.locate import KUSTOMIZATION_NAMES
+from updater.manifests.yaml import LIMITS
 
 _WORD = re.compile(r"[^\s'\"\[\]{},=#]+")
 _MAX_WORD = 512
@@ -31,7 +32,8 @@ class KustomizeTrees:
             directory = posixpath.dirname(rel)
             # kustomize refuses two kustomization files in one directory; keep the first
             if posixpath.basename(rel) in KUSTOMIZATION_NAMES and directory not in self.files:
-                self.files[directory] = (rel, read_file(full).decode("utf-8", "replace"))
+                # past the YAML limit the text is not parsed anyway (its refs: none)
+                self.files[directory] = (rel, read_file(full, limit=LIMITS.max_chars).decode("utf-8", "replace"))
         self._refs: dict[str, list[str]] = {}
 
     def refs(self, directory: str) -> list[str]:
@@ -41,10 +43,30 @@ class KustomizeTrees:
             paths = [rel]
             for ref in local_references(text):
                 joined = posixpath.normpath(posixpath.join(directory, ref))
-                if joined != ".." and not joined.startswith("../"):
+                # an absolute path or one climbing out is outside the checkout: never read (nor copied)
+                if not posixpath.isabs(joined) and joined != ".." and not joined.startswith("../"):
                     paths.append("" if joined == "." else joined)
             self._refs[directory] = paths
         return self._refs[directory]
+
+    def remote(self, directory: str) -> list[str]:
+        """What the kustomizations of `directory`'s tree would fetch over the network."""
+        return [ref for d in self._tree(directory) for ref in remote_references(self.files[d][1])]
+
+    def outside(self, directory: str) -> list[str]:
+        """Paths the kustomizations of `directory`'s tree name outside the root (absolute, or climbing
+        out with `..`): kustomize's load restrictor still lets a kustomization include a directory
+        anywhere, so such a tree is never built."""
+        found = []
+        for d in self._tree(directory):
+            for ref in local_references(self.files[d][1]):
+                joined = posixpath.normpath(posixpath.join(d, ref))
+                if posixpath.isabs(joined) or joined == ".." or joined.startswith("../"):
+                    found.append(ref)
+        return found
+
+    def _tree(self, directory: str) -> list[str]:
+        return sorted(self.closure(directory) & self.files.keys() | {directory})
 
     def closure(self, directory: str) -> set[str]:
         """Every path the kustomization in `directory` reads, through the kustomizations it includes."""

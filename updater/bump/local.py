@@ -30,6 +30,7 @@ class LocalSettings:
     allow_downgrade: bool = False  # downgrades are usually a mistaken pipeline; refuse by default
     allow_missing: bool = False  # a bump that finds nothing is usually a wrong --image or --path
     validate: bool = True  # a broken kustomize tree must not be written
+    allow_remote: bool = False  # the repository is untrusted: validation fetches nothing unless asked
     dry_run: bool = False
     json: bool = False
 
@@ -42,6 +43,7 @@ class LocalSettings:
             allow_downgrade=request.allow_downgrade,
             allow_missing=request.allow_missing,
             validate=not request.no_validate,
+            allow_remote=request.allow_remote_resources,
             dry_run=request.dry_run,
             json=request.json,
         )
@@ -56,7 +58,7 @@ def run_local(request: BumpRequest) -> int:
     for warning in plan.warnings:
         log.warning("warning: %s", warning)
     if plan.changes and settings.validate:
-        validate_plan(settings.root, plan)
+        validate_plan(settings.root, plan, allow_remote=settings.allow_remote)
     if plan.changes and not settings.dry_run:
         apply_plan(settings.root, plan)
     log.info("%s", summary(plan, dry_run=settings.dry_run))

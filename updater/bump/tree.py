@@ -2,7 +2,9 @@
 
 Only regular files named `*.yaml`, `*.yml` or `Kustomization` are candidates. `.git/` is skipped.
 Symlinks are never followed (a link inside the tree is reached through its target anyway; a link out
-of the tree is reported), so nothing outside the root is read.
+of the tree is reported), so nothing outside the root is read. A file larger than the YAML loader's
+size limit is skipped with a warning after reading one byte past the limit, so a huge file in the
+repository costs no more memory than the limit.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from updater.errors import BadInput
+from updater.manifests.yaml import LIMITS
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
 _SKIPPED_DIRS = {".git"}
@@ -75,9 +78,12 @@ def files_mentioning(
         found, problems = [], []
         for rel, full in chunk:
             try:
-                data = read_file(full)
+                data = read_file(full, limit=LIMITS.max_chars)
             except OSError as err:
                 problems.append(f"{rel}: skipped, cannot read it ({err.strerror})")
+                continue
+            if len(data) > LIMITS.max_chars:
+                problems.append(f"{rel}: skipped, larger than the {LIMITS.max_chars >> 20} MiB limit for a YAML file")
                 continue
             if any(token in data for token in tokens):
                 found.append((rel, data))
@@ -93,13 +99,17 @@ def files_mentioning(
     return [item for found, _ in results for item in found]
 
 
-def read_file(path: str) -> bytes:
-    """The whole file, with fewer system calls than `open().read()` (this runs 20,000 times a bump)."""
+def read_file(path: str, *, limit: int | None = None) -> bytes:
+    """The whole file, with fewer system calls than `open().read()` (this runs 20,000 times a bump);
+    with `limit`, at most `limit + 1` bytes (more than `limit` means "too large")."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
         chunks = [os.read(fd, _READ_SIZE)]
-        while len(chunks[-1]) == _READ_SIZE:  # a short read of a regular file means end of file
+        size = len(chunks[-1])
+        # a short read of a regular file means end of file
+        while len(chunks[-1]) == _READ_SIZE and (limit is None or size <= limit):
             chunks.append(os.read(fd, _READ_SIZE))
+            size += len(chunks[-1])
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -46,9 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from updater.options.request import build_request
 
     env = os.environ
+    mask_url_secrets(args.repo)
     request = build_request(vars(args), env, command="bump")
     if not request.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
+    if request.repo and request.allow_remote_resources:
+        raise BadInput("--allow-remote-resources works only without --repo (local mode) for now")
     if request.repo is None:
         from updater.bump.local import run_local
 
@@ -60,6 +63,14 @@ def run(args: argparse.Namespace) -> int:
     from updater.landing.pr import run_pr
 
     return run_pr(request, env)
+
+
+def mask_url_secrets(repo: str | None) -> None:
+    """Before anything can print the URL (a config read, an error): its password is masked from here on."""
+    if repo:
+        from updater.git.credentials import register_url_secrets
+
+        register_url_secrets(repo)
 
 
 def choose_mode(request: BumpRequest) -> str:

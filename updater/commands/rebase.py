@@ -30,8 +30,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from updater.commands.bump import mask_url_secrets
     from updater.landing.pr import run_rebase
     from updater.options.request import build_request
 
     env = os.environ
+    mask_url_secrets(args.repo)
     return run_rebase(build_request(vars(args), env, command="rebase"), env)

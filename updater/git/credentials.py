@@ -6,8 +6,10 @@ directory, never in the clone) that echoes `$UPDATER_GIT_PASSWORD`; the token it
 the environment of the git child processes. So it is never in argv (the process list), never in a
 URL written to `.git/config`, and never in a message: every output path also runs through
 `updater.secrets.mask`. A token embedded in the `--repo` URL (`https://user:tok@host/...`) is moved
-out of the URL the same way. SSH remotes need nothing: the caller's agent / `GIT_SSH_COMMAND` pass
-through untouched.
+out of the URL the same way, for every scheme: `ssh://git:PASSWORD@host/...` keeps its user name
+(needed, not secret) and loses the password, which reaches ssh through `SSH_ASKPASS` (the same
+script). Otherwise SSH remotes need nothing: the caller's agent / `GIT_SSH_COMMAND` pass through.
+The password is registered for masking as written in the URL and percent-decoded.
 
 Reused by pull-request mode: `resolve_credentials()` → `Credentials.token` is also the forge API token.
 """
@@ -42,26 +44,40 @@ class Credentials:
     token: str | None = field(default=None, repr=False)
     username: str = "x-access-token"  # GitHub accepts any name with a token; GitLab wants oauth2
     source: str | None = None  # where the token came from, for messages: "$GITHUB_TOKEN", "the --repo URL"
+    ssh: bool = False  # a password from an ssh:// URL: ssh asks through SSH_ASKPASS, not git
 
     def describe(self) -> str:
         return f"the token in {self.source}" if self.token else "no token"
 
 
 def split_url_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """(url without user:password, user, password). scp-like SSH and local paths pass unchanged."""
+    """(url without the password, user, password). An SSH URL keeps its user name (`git@`), every
+    other scheme loses both. scp-like SSH and local paths pass unchanged."""
     if "://" not in url:
         return url, None, None
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url, None, None
+    register_url_secrets(url)
     host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
-    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
-    if parts.scheme.startswith("ssh"):  # an SSH user name is not a secret and is needed: keep it
-        return url, user, None
+    if parts.scheme.startswith("ssh") or parts.scheme.endswith("+ssh"):
+        netloc = f"{parts.username}@{netloc}" if parts.username else netloc
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return clean, user, password
+
+
+def register_url_secrets(url: str) -> None:
+    """Register the password of `url` (as written and decoded) for masking; call before any use."""
+    if "://" in url:
+        _, _, netloc = url.partition("://")
+        userinfo, at, _ = netloc.partition("/")[0].rpartition("@")
+        if at and ":" in userinfo:
+            register_secret(userinfo.partition(":")[2])
 
 
 def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | None = None) -> tuple[str, Credentials]:
@@ -73,7 +89,7 @@ def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | No
     for name in (*DEFAULT_TOKEN_VARS, *([token_env] if token_env else [])):
         register_secret(env.get(name))  # mask every token we can see, used or not
     clean, user, password = split_url_credentials(url)
-    register_secret(password)
+    ssh = clean.startswith(("ssh://", "git+ssh://", "ssh+git://"))
     host = (urlsplit(clean).hostname or "") if "://" in clean else ""
     default_user = "oauth2" if "gitlab" in host else "x-access-token"
     if token_env:
@@ -86,7 +102,7 @@ def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | No
         if token := env.get(name, "").strip():
             return clean, Credentials(token, user or default_user, f"${name}")
     if password:
-        return clean, Credentials(password, user or default_user, "the --repo URL")
+        return clean, Credentials(password, user or default_user, "the --repo URL", ssh=ssh)
     return clean, Credentials(None, user or default_user, None)
 
 
@@ -100,6 +116,8 @@ def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
     script = scratch / "askpass.sh"
     script.write_text(_ASKPASS)
     os.chmod(script, 0o700)
+    if credentials.ssh:
+        env.update({"SSH_ASKPASS": str(script), "SSH_ASKPASS_REQUIRE": "force"})
     env.update({
         "GIT_ASKPASS": str(script),
         "UPDATER_GIT_USERNAME": credentials.username,

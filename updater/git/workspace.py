@@ -6,8 +6,8 @@ patterns (from `--path` globs) a partial clone (`--filter=blob:none`) with a non
 checkout, so only the matching files are downloaded — when the server does not support filters git
 falls back to a plain shallow clone and the sparse checkout still limits the work tree.
 
-Every git command runs through `_git`, with the credentials' environment (askpass, no prompts), a
-per-command timeout, and `GitCommandError` re-raised as our named errors with masked messages
+Every git command runs through `_git`, with hooks disabled (`-c core.hooksPath=/dev/null`), the
+credentials' environment (askpass, no prompts), a per-command timeout, and `GitCommandError` re-raised as our named errors with masked messages
 (see `updater.git.failures`). Used by push mode and pull-request mode alike:
 
     with Workspace.clone(url, credentials=creds, branch="main") as ws:
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 Strategy = Literal["shallow", "partial+sparse", "shallow+sparse", "full"]
 
-_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")  # git@github.com:acme/gitops.git
+_SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:", re.ASCII)  # git@github.com:acme/gitops.git
 
 
 def normalise_url(url: str) -> str:
@@ -77,9 +77,12 @@ class Workspace:
         self._tmp = Path(tempfile.mkdtemp(prefix="updater-", dir=parent))
         self.root = self._tmp / "repo"
         self._env = git_environment(credentials, self._tmp / "auth")
-        # A configured credential helper would answer before our askpass (and may hold stale
-        # credentials); with a token of our own, none is consulted.
-        self._options = ["-c", "credential.helper="] if credentials.token else []
+        # No hook runs in our clone: a user's global core.hooksPath (or an init.templateDir that
+        # installs hooks) would otherwise run their post-checkout/pre-push/reference-transaction
+        # scripts on a bot's clone, with the token in the environment. --no-verify alone skips only
+        # pre-commit and commit-msg. A configured credential helper would answer before our askpass
+        # (and may hold stale credentials); with a token of our own, none is consulted.
+        self._options = ["-c", "core.hooksPath=/dev/null", *(["-c", "credential.helper="] if credentials.token else [])]
         self.branch = ""
         self.strategy: Strategy = "shallow"
         self.shallow = True

@@ -2,7 +2,8 @@
 link the commit back to the pipeline that made it.
 
 Pure: takes the plan, the requested references and a `CiContext` (built once from the environment
-by the settings), returns text. Placeholders (Python `str.format` syntax):
+by the settings), returns text. Placeholders (`{name}`, `{{`/`}}` for literal braces; filled by
+`updater.landing.template`, which allows nothing else — no attributes, indexing or format specs):
 
     {summary}  "ghcr.io/acme/api to 1.4.2" (several images: joined with "and")
     {image}    first requested image name          {tag}    its new tag/digest, e.g. 1.4.2
@@ -10,7 +11,7 @@ by the settings), returns text. Placeholders (Python `str.format` syntax):
     {old}      distinct old versions, comma-separated   {new}    distinct new versions
     {files}    changed files, comma-separated      {count}  number of changed values
     {changes}  one "- path:line name old → new" line per change
-    {ci[NAME]} a CI variable (CI_*, GITHUB_*, GITLAB_*; never a token), empty when unset
+    {ci[NAME]} a CI variable from `template.CI_ALLOWLIST` (never a credential), empty when unset
 
 Trailers `Updater-Source-Commit:` and `Updater-Pipeline:` are appended when CI tells us them.
 Used by push mode and pull-request mode (PR titles can use the same placeholders).
@@ -18,18 +19,16 @@ Used by push mode and pull-request mode (PR titles can use the same placeholders
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from updater.bump.model import BumpPlan, Change
-from updater.errors import BadInput
+from updater.landing import template as templates
 from updater.secrets import mask
 
 DEFAULT_TEMPLATE = "Bump {summary}\n\n{changes}"
-PLACEHOLDERS = ("summary", "image", "tag", "images", "old", "new", "files", "count", "changes", "ci")
-_CI_PREFIXES = ("CI_", "GITHUB_", "GITLAB_")
-_SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET", "KEY", "CREDENTIAL")
+FIELDS = ("summary", "image", "tag", "images", "old", "new", "files", "count", "changes")
+PLACEHOLDERS = (*FIELDS, "ci")
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,8 @@ class CiContext:
 
 def ci_context(env: Mapping[str, str]) -> CiContext:
     """GitHub Actions (GITHUB_SHA, GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID) or
-    GitLab CI (CI_COMMIT_SHA, CI_PIPELINE_URL); variables for templates exclude anything secret-looking."""
-    variables = {
-        name: value for name, value in env.items()
-        if name.startswith(_CI_PREFIXES) and not any(word in name for word in _SECRET_WORDS)
-    }
+    GitLab CI (CI_COMMIT_SHA, CI_PIPELINE_URL); variables for templates: only the allowlisted ones."""
+    variables = {name: value for name, value in env.items() if name in templates.CI_ALLOWLIST}
     if env.get("GITHUB_ACTIONS") == "true" or env.get("GITHUB_SHA"):
         pipeline = None
         if all(env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
@@ -76,22 +72,10 @@ def split_reference(text: str) -> tuple[str, str]:
 
 def check_template(template: str, *, flag: str = "--message") -> None:
     """Raise BadInput naming `flag` when the template is malformed or uses an unknown placeholder."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as err:
-        raise BadInput(f"{flag}: {err} (write literal braces as {{{{ and }}}})") from err
-    for name in fields:
-        root = name.split("[", 1)[0].split(".", 1)[0]
-        if root not in PLACEHOLDERS:
-            raise BadInput(f"{flag}: unknown placeholder {{{name}}}; known: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    templates.check(template, FIELDS, flag=flag, ci=True)
 
 
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-def template_values(plan: BumpPlan, requested: Sequence[str], ci: CiContext) -> dict[str, object]:
+def template_values(plan: BumpPlan, requested: Sequence[str]) -> dict[str, str]:
     """The placeholder values for `plan`, applied for the `requested` reference texts."""
     split = [split_reference(ref) for ref in requested]
     olds = _distinct(_version(c.old, c) for c in plan.changes)
@@ -104,16 +88,15 @@ def template_values(plan: BumpPlan, requested: Sequence[str], ci: CiContext) -> 
         "old": ", ".join(olds),
         "new": ", ".join(news),
         "files": ", ".join(plan.files),
-        "count": len(plan.changes),
+        "count": str(len(plan.changes)),
         "changes": "\n".join(f"- {c.path}:{c.line} {describe(c)}" for c in plan.changes),
-        "ci": _Blank(ci.variables),
     }
 
 
 def render_message(template: str, plan: BumpPlan, requested: Sequence[str], ci: CiContext) -> str:
     """The full commit message: the filled template, then a blank line and the CI trailers."""
-    check_template(template)
-    body = template.format_map(template_values(plan, requested, ci)).strip()
+    body = templates.render(template, template_values(plan, requested), flag="--message",
+                            ci_values=ci.variables).strip()
     trailers = ci.trailers()
     return mask(body + ("\n\n" + "\n".join(trailers) if trailers else "") + "\n")
 

@@ -18,10 +18,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from string import Formatter
 
 from updater.bump.model import Change
 from updater.errors import BadInput
+from updater.landing import template as templates
 from updater.refs import ImageRef
 from updater.versions import is_downgrade
 
@@ -134,7 +134,7 @@ def parse_marker(text: str) -> ProposalState | None:
         return ProposalState(target=str(data["target"]), base=str(data["base"]), bumps=bumps,
                              base_sha=data.get("base_sha"), head=data.get("head"),
                              auto_merge=data.get("auto_merge") if data.get("auto_merge") in MERGE_METHODS else None)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: deep JSON a forge returned
         return None
 
 
@@ -191,15 +191,9 @@ def template_values(state: ProposalState) -> dict[str, str]:
 
 
 def render(template: str, values: Mapping[str, str], *, flag: str) -> str:
-    """`template` with {name} fields filled; an unknown field is bad input naming the flag."""
-    for _, field_name, _, _ in Formatter().parse(template):
-        if field_name is not None and field_name not in values:
-            known = ", ".join("{" + k + "}" for k in sorted(values))
-            raise BadInput(f"{flag} {template!r}: unknown field {{{field_name}}}; use one of {known}")
-    try:
-        return template.format_map(dict(values))
-    except (ValueError, IndexError) as err:
-        raise BadInput(f"{flag} {template!r}: {err}") from err
+    """`template` with {name} fields filled; anything but a known field is bad input naming the flag
+    (the rules and their reasons: `updater.landing.template`)."""
+    return templates.render(template, values, flag=flag)
 
 
 def check_templates(*, title_template: str | None, body_template: str | None, branch_template: str | None) -> None:

@@ -8,6 +8,7 @@ of the checkout.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from updater.manifests.yaml import Mapping, Scalar, Sequence, YamlNode, YamlSyntaxError, parse_documents
 
@@ -24,6 +25,15 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|b
 
 def local_references(text: str) -> list[str]:
     """Relative paths a kustomization names (as written); [] when the text is not YAML."""
+    return [path for path in _references(text) if not _REMOTE.search(path)]
+
+
+def remote_references(text: str) -> list[str]:
+    """What a kustomization names that kustomize would fetch over the network (URLs, git repos)."""
+    return [path for path in _references(text) if _REMOTE.search(path)]
+
+
+def _references(text: str) -> list[str]:
     try:
         documents = parse_documents(text)
     except YamlSyntaxError:
@@ -42,7 +52,7 @@ def local_references(text: str) -> list[str]:
             found.extend([*files, *_strings(_field(item, "envs")), *_strings(_field(item, "env"))])
     openapi = root.get("openapi")
     found.extend(_strings(_field(openapi, "path") if isinstance(openapi, Mapping) else None))
-    return [path for path in found if path and "\n" not in path and not _REMOTE.search(path)]
+    return [path for path in found if path and "\n" not in path]
 
 
 def _items(node: YamlNode | None) -> list[YamlNode]:
@@ -58,4 +68,6 @@ def _strings(nodes: object) -> list[str]:
         nodes = nodes.items
     if isinstance(nodes, (Scalar, type(None))):
         nodes = [nodes]
-    return [n.value for n in nodes if isinstance(n, Scalar)]  # type: ignore[union-attr]
+    if not isinstance(nodes, Iterable):
+        return []
+    return [n.value for n in nodes if isinstance(n, Scalar)]

@@ -5,6 +5,12 @@ string, so edits can splice those characters and leave every other byte alone. P
 `str` indices into the text given (a BOM, CRLF line ends and multi-byte characters are all counted
 as the parser saw them). Aliases resolve to the very same node object as their anchor, so an edit
 to an anchored value is made once, at the anchor.
+
+Manifests and `.updater.yml` come from the repository, which anyone able to open a pull request can
+shape, so every load is bounded (`Limits`): the text's size, the nesting depth, and how many nodes
+aliases would add if expanded (a 500-byte "billion laughs" file expands to billions). The tree is
+built from the parser's events by a loop, not by ruamel's recursive composer, so a 10,000-deep file
+is a `YamlTooComplex` error naming the limit, never a RecursionError or MemoryError.
 """
 
 from __future__ import annotations
@@ -14,16 +20,36 @@ from dataclasses import dataclass, field
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentEndEvent, Event, MappingStartEvent,
+                                ScalarEvent, SequenceStartEvent)
 
 try:  # ruamel's optional C parser (package ruamel.yaml.clibz or ruamel.yaml.clib)
     from ruamel.yaml.cyaml import CBaseLoader
 except ImportError:  # pragma: no cover - depends on the installation
-    CBaseLoader = None
+    CBaseLoader = None  # type: ignore[misc,assignment]
 
 
 class YamlSyntaxError(ValueError):
     """The text is not YAML (a Helm template, a broken file); the message has the position."""
+
+
+class YamlTooComplex(YamlSyntaxError):
+    """The text exceeds a `Limits` bound (size, depth, alias expansion); the message names it.
+
+    A subclass of `YamlSyntaxError` so every caller that already turns unparseable YAML into a
+    per-file warning or a one-line error handles it the same way."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one YAML text; each default is far above any real manifest or config."""
+
+    max_chars: int = 16 * 1024 * 1024  # the largest rendered chart we know of is ~3 MiB
+    max_depth: int = 100  # Kubernetes objects nest ~20 deep; ruamel's own composer dies near 330
+    max_alias_nodes: int = 100_000  # nodes aliases may add when expanded (merge keys, shared blocks)
+
+
+LIMITS = Limits()
 
 
 @dataclass(eq=False)
@@ -81,40 +107,32 @@ class Sequence:
 YamlNode = Scalar | Mapping | Sequence
 
 
-def parse_documents(text: str, *, pure: bool = False) -> list[YamlNode]:
+def parse_documents(text: str, *, pure: bool = False, limits: Limits = LIMITS) -> list[YamlNode]:
     """Every document of a (multi-document) YAML text; empty documents are left out.
 
     Uses ruamel's C parser when it is installed (about 25x faster), else (or with `pure`, or when the
-    C parser rejects the text) the pure-Python one; both report the same positions.
+    C parser rejects the text) the pure-Python one; both report the same positions. Raises
+    `YamlSyntaxError` for text that is not YAML, `YamlTooComplex` for text beyond `limits`.
     """
+    if len(text) > limits.max_chars:
+        raise YamlTooComplex(f"{len(text)} characters, more than the limit of {limits.max_chars}")
     # The C parser skips a BOM without counting it; parse without it and shift every position back.
     offset = 1 if text.startswith("\ufeff") else 0
-    roots = None
     if not pure and CBaseLoader is not None:
         try:
-            roots = _compose_c(text[offset:])
+            return _Builder(text, offset, limits).documents(_c_events(text[offset:]))
         except YAMLError:
-            roots = None  # e.g. a `%YAML 1.2` directive libyaml refuses: let the pure parser decide
-    if roots is None:
-        offset = 0
-        try:
-            roots = list(YAML(typ="rt", pure=True).compose_all(text))
-        except YAMLError as err:
-            raise YamlSyntaxError(_describe(err)) from err
-    converter = _Converter(text, offset)
-    return [converter.convert(node) for node in roots if not _is_empty(node)]
+            pass  # e.g. a `%YAML 1.2` directive libyaml refuses: let the pure parser decide
+    try:
+        return _Builder(text, 0, limits).documents(iter(YAML(typ="rt", pure=True).parse(text)))
+    except YAMLError as err:
+        raise YamlSyntaxError(_describe(err)) from err
 
 
-def _compose_c(text: str) -> list[Node]:
+def _c_events(text: str) -> Iterator[Event]:
     loader = CBaseLoader(text)
-    roots = []
-    while loader.check_node():
-        roots.append(loader.get_node())
-    return roots
-
-
-def _is_empty(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.value == "" and not node.style)
+    while loader.check_event():
+        yield loader.get_event()
 
 
 def _describe(err: YAMLError) -> str:
@@ -124,40 +142,94 @@ def _describe(err: YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else str(problem)
 
 
-class _Converter:
-    """ruamel nodes → our nodes, positions shifted by `offset`; aliases map to their anchor's node."""
+@dataclass(eq=False)
+class _Open:
+    """A collection whose end event has not come yet."""
 
-    def __init__(self, text: str, offset: int) -> None:
-        self.text, self.offset = text, offset
-        self.memo: dict[int, YamlNode] = {}
+    node: Mapping | Sequence
+    anchor: str | None
+    size: int = 1  # nodes in it so far, aliases counted expanded
+    key: YamlNode | None = None  # a mapping's key waiting for its value
 
-    def convert(self, node: Node) -> YamlNode:
-        if id(node) in self.memo:
-            return self.memo[id(node)]
-        start, end = node.start_mark.index + self.offset, node.end_mark.index + self.offset
-        if isinstance(node, ScalarNode):
-            result: YamlNode = self._scalar(node, start, end)
-            self.memo[id(node)] = result
-            return result
-        if isinstance(node, SequenceNode):
-            seq = Sequence(start=start, end=end)
-            self.memo[id(node)] = seq
-            seq.items = [self.convert(item) for item in node.value]
-            return seq
-        assert isinstance(node, MappingNode)
-        mapping = Mapping(start=start, end=end, flow=bool(node.flow_style))
-        self.memo[id(node)] = mapping
-        mapping.pairs = [(self.convert(k), self.convert(v)) for k, v in node.value]
-        return mapping
 
-    def _scalar(self, node: ScalarNode, node_start: int, end: int) -> Scalar:
-        style = node.style or ""
-        value = str(node.value)
+class _Builder:
+    """Parser events → our nodes, positions shifted by `offset`, by a loop (no recursion).
+
+    Does what ruamel's composer does (anchors, aliases to the anchor's node) while counting depth
+    and the expanded size of every anchored node, so a violation stops the parse at once.
+    """
+
+    def __init__(self, text: str, offset: int, limits: Limits) -> None:
+        self.text, self.offset, self.limits = text, offset, limits
+        self.anchors: dict[str, tuple[YamlNode, int]] = {}  # anchor -> (node, expanded node count)
+        self.alias_nodes = 0
+
+    def documents(self, events: Iterator[Event]) -> list[YamlNode]:
+        roots: list[YamlNode] = []
+        stack: list[_Open] = []
+        for event in events:
+            if isinstance(event, DocumentEndEvent):
+                self.anchors.clear()  # anchors do not cross documents
+            elif isinstance(event, ScalarEvent):
+                scalar = self._scalar(event)
+                if event.anchor:
+                    self.anchors[event.anchor] = (scalar, 1)
+                self._add(stack, roots, scalar, 1)
+            elif isinstance(event, AliasEvent):
+                self._add(stack, roots, *self._alias(event))
+            elif isinstance(event, CollectionStartEvent):
+                if len(stack) >= self.limits.max_depth:
+                    raise YamlTooComplex(f"line {event.start_mark.line + 1}: nested more than "
+                                         f"{self.limits.max_depth} levels deep (the limit)")
+                start = event.start_mark.index + self.offset
+                opened = (Mapping(start=start, flow=bool(event.flow_style))
+                          if isinstance(event, MappingStartEvent) else Sequence(start=start))
+                stack.append(_Open(opened, event.anchor))
+            elif isinstance(event, CollectionEndEvent):
+                done = stack.pop()
+                done.node.end = event.end_mark.index + self.offset
+                if done.anchor:
+                    self.anchors[done.anchor] = (done.node, done.size)
+                self._add(stack, roots, done.node, done.size)
+        return roots
+
+    @staticmethod
+    def _add(stack: list[_Open], roots: list[YamlNode], node: YamlNode, size: int) -> None:
+        if not stack:
+            if not (isinstance(node, Scalar) and node.value == "" and not node.style):  # an empty document
+                roots.append(node)
+            return
+        top = stack[-1]
+        top.size += size
+        if isinstance(top.node, Sequence):
+            top.node.items.append(node)
+        elif top.key is None:
+            top.key = node
+        else:
+            top.node.pairs.append((top.key, node))
+            top.key = None
+
+    def _alias(self, event: AliasEvent) -> tuple[YamlNode, int]:
+        if event.anchor not in self.anchors:
+            # also an alias to a collection still open: a recursive structure has no expansion
+            raise YamlSyntaxError(f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}: "
+                                  f"found undefined alias {event.anchor!r}")
+        node, size = self.anchors[event.anchor]
+        self.alias_nodes += size
+        if self.alias_nodes > self.limits.max_alias_nodes:
+            raise YamlTooComplex(f"line {event.start_mark.line + 1}: aliases expand to more than "
+                                 f"{self.limits.max_alias_nodes} nodes (the limit; an alias bomb?)")
+        return node, size
+
+    def _scalar(self, event: ScalarEvent) -> Scalar:
+        node_start, end = event.start_mark.index + self.offset, event.end_mark.index + self.offset
+        style = event.style or ""
+        value = str(event.value)
         spelled = source_spelling(value, style)
         start = end - len(spelled) if spelled is not None and self.text[end - len(spelled):end] == spelled else -1
         if start < node_start:
             start = -1
-        return Scalar(value, start, end if start >= 0 else -1, node.end_mark.line + 1, style)
+        return Scalar(value, start, end if start >= 0 else -1, event.end_mark.line + 1, style)
 
 
 def source_spelling(value: str, style: str) -> str | None:

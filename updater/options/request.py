@@ -10,6 +10,8 @@ and the branch). The environment is a mapping passed in; nothing here reads `os.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -37,6 +39,7 @@ class BumpRequest:
     dir: str = "."
     path: tuple[str, ...] = ()
     no_validate: bool = False
+    allow_remote_resources: bool = False
     repo: str | None = None
     branch: str | None = None
     mode: str | None = None
@@ -68,6 +71,7 @@ def build_request(parsed: Mapping[str, Any], env: Mapping[str, str], *, command:
                   remote: RemoteReader | None = None) -> BumpRequest:
     """Resolve `parsed` (argparse values, None = not given) for `command` into the request."""
     flags = given_flags(parsed, command)
+    _check_finite(flags, command)
     target = _target(flags, env, remote) if command == "bump" else None
     layers = [target.settings] if target else []
     values = resolve(for_command(command, OPTIONS), flags=flags, env=env, layers=layers)
@@ -100,6 +104,15 @@ def _target(flags: Mapping[str, Any], env: Mapping[str, str], remote: RemoteRead
         where = (flags.get("dir") or ".") if repo is None else repo
         raise BadInput(f"--target {name!r} needs a config file: no .updater.yml in {where} (or give --config)")
     return config.target(name)
+
+
+def _check_finite(flags: Mapping[str, Any], command: Command) -> None:
+    """`float()` accepts "nan" and "inf": a NaN timeout compares false with everything (never times out)
+    and an infinite wait sleeps forever. Refused before anything is cloned (exit 2)."""
+    for row in for_command(command, OPTIONS):
+        value = flags.get(row.dest)
+        if row.kind == "float" and value is not None and not math.isfinite(value):
+            raise BadInput(f"{row.flag} {value}: give a finite number of seconds")
 
 
 def _check_images(images: tuple[str, ...], target: Target) -> None:

@@ -95,6 +95,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_validate", "--no-validate", "bool", "skip re-building the Kustomize trees the edit touches",
            default=False, reason="never write or push manifests that no longer build", commands=BOTH, group=WHERE,
            ci_input="no-validate", help_for={"rebase": "skip re-building touched Kustomize trees"}),
+    Option("allow_remote_resources", "--allow-remote-resources", "bool",
+           "let validation fetch the remote resources (URLs, git repositories) a Kustomize tree names; by default "
+           "such a tree is not validated (a warning says so). Local mode only",
+           default=False, reason="the repository is untrusted: nothing it names is fetched unless the pipeline asks",
+           group=WHERE),  # no config key and no CI input: an untrusted repository must not turn it on
     # -- repository
     Option("repo", "--repo", "str", "clone this repository (https, ssh, file:// or a path) instead of editing --dir",
            reason="unset: local mode (edit --dir)", commands=BOTH, group=REPO, metavar="URL", ci_input="repo",
