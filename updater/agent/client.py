@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,11 +181,17 @@ class KubeClient:
             self.headers["Authorization"] = f"Bearer {config.token}"
         # no proxy from the environment (urllib3 reads none): it must not see cluster traffic.
         # `connections` kept alive: at least the agent's worker threads, so none waits for one
-        verify = config.verify
-        self._http = urllib3.PoolManager(
-            maxsize=connections, retries=False, cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
-            ca_certs=verify if isinstance(verify, str) else certifi.where() if verify else None,
-            cert_file=config.cert[0] if config.cert else None, key_file=config.cert[1] if config.cert else None)
+        # One pool for the one server (a PoolManager would parse and route every URL: ~20% more CPU).
+        split = urlsplit(config.server)
+        tls: dict[str, Any] = {}
+        if split.scheme == "https":
+            verify = config.verify
+            tls = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE",
+                   "ca_certs": verify if isinstance(verify, str) else certifi.where() if verify else None,
+                   "cert_file": config.cert[0] if config.cert else None,
+                   "key_file": config.cert[1] if config.cert else None}
+        self._http = urllib3.connection_from_url(config.server, maxsize=connections, retries=False, **tls)
+        self._prefix = split.path.rstrip("/")  # a server behind a proxy path, e.g. https://host/k8s/clusters/c1
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self._discovery: dict[str, dict[str, Resource] | None] = {}
         self._token_read = time.monotonic()
@@ -279,10 +285,10 @@ class KubeClient:
         if data is not None:
             headers["Content-Type"] = content_type
         what = f"{method} {path}"
-        url = self.config.server + path + (f"?{urlencode(params)}" if params else "")
+        url = self._prefix + path + (f"?{urlencode(params)}" if params else "")
         try:
-            response = self._http.request(method, url, body=data.encode() if data is not None else None,
-                                          headers=headers, timeout=self._timeout, redirect=False)
+            response = self._http.urlopen(method, url, body=data.encode() if data is not None else None,
+                                          headers=headers, timeout=self._timeout, retries=False, redirect=False)
         except urllib3.exceptions.HTTPError as err:
             raise KubeUnavailable(f"Kubernetes API at {self.config.server} unreachable ({what}): "
                                   f"{err.__class__.__name__}") from err
