@@ -67,6 +67,13 @@ def tree(objects: int, namespaces: int) -> dict[str, str]:
     return files
 
 
+def settle_disk() -> None:
+    """Flush the setup's writes (the seed repository, kubectl's tree) before anything is timed: the
+    agent's checkout of 2,000 files otherwise waits behind the kernel writing back the 2,000 files the
+    setup just created (0.3 s against 2.5-5 s for the same checkout here), which no real cluster sees."""
+    os.sync()
+
+
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -127,6 +134,7 @@ def image_of(kube: KubeApiServer, ns: str, name: str) -> str | None:
 def bench_agent(base: Path, objects: int, namespaces: int, interval: float, rounds: int, verbose: bool) -> dict[str, object]:
     files = tree(objects, namespaces)
     make_remote(base / "srv", files, name="acme/gitops.git")
+    settle_disk()
     results: dict[str, object] = {}
     with GitHttpServer(base / "srv", token=TOKEN) as server, KubeApiServer() as kube:
         kube.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "updater-system"}})
@@ -201,6 +209,7 @@ def bench_kubectl(base: Path, objects: int, namespaces: int) -> dict[str, object
     for rel, text in tree(objects, namespaces).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
+    settle_disk()
     results: dict[str, object] = {}
     say("kubectl apply --server-side of the same tree")
     with KubeApiServer() as kube:
@@ -240,7 +249,7 @@ def main() -> None:
     checks = {
         "steady-state sync < 1 s": agent["steady_sync_s_max"] < 1.0,  # type: ignore[operator]
         "<= 1 list call per kind": agent["steady_max_lists_per_kind"] <= 1,  # type: ignore[operator]
-        "one-object change within interval + 2 s": agent["change_latency_max_s"] < args.interval + 2,  # type: ignore[operator]
+        "one-object change within interval + 2 s": agent["change_latency_max_s"] < args.interval + 2,
         "resident memory < 150 MB": agent["peak_rss_mb"] < 150,  # type: ignore[operator]
     }
     for name, ok in checks.items():

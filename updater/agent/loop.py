@@ -38,6 +38,10 @@ from updater.errors import ExitCode, OutOfSync, UpdaterError
 from updater.secrets import mask
 
 log = logging.getLogger("updater.agent")
+# requests in flight at once (lists, applies of one kind rank): 12 kept the emulator busy while the
+# agent encodes and decodes (2,000 applies 15-20% faster than with 6; 24 no faster); the client keeps
+# at least as many connections alive
+IO_WORKERS = 12
 
 
 class PassFailed(UpdaterError):
@@ -65,7 +69,7 @@ class Agent:
                                                 default_namespace=app.namespace or client.config.namespace,
                                                 identities=settings.sops_identities)
                          for app in settings.apps}
-        self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
+        self._pool = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="agent-io")
         self._lister = Lister(client)
         self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}  # app -> objects found equal to git
         self.last_round = time.monotonic()
