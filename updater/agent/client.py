@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from updater.agent import yamldocs
+from updater.agent import names, yamldocs
 from updater.agent.objects import FIELD_MANAGER, Obj
 from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError
 from updater.secrets import register_secret
@@ -62,6 +62,10 @@ class KubeForbidden(KubeError, AuthFailed):
     exit_code = AuthFailed.exit_code
 
 
+class KubeBadName(KubeError):
+    """A name, namespace or resource segment breaks the Kubernetes naming rules: nothing was sent."""
+
+
 @dataclass(frozen=True)
 class ClusterConfig:
     server: str
@@ -81,11 +85,25 @@ class Resource:
     namespaced: bool
 
     def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        base = f"/api/{self.api_version}" if "/" not in self.api_version else f"/apis/{self.api_version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        return f"{base}/{name}" if name else base
+        """The API path; every segment checked (`names`) and quoted, else `KubeBadName`."""
+        try:
+            base = _version_path(self.api_version)
+            if self.namespaced and namespace:
+                base += f"/namespaces/{names.segment(names.check_label(namespace, what='namespace'))}"
+            elif namespace and not self.namespaced:
+                raise names.InvalidName(f"{self.kind} is cluster-scoped: it has no namespace ({namespace!r})")
+            base += f"/{names.segment(names.check_label(self.plural, what='resource'))}"
+            if name is not None:
+                base += f"/{names.segment(names.check_name(self.kind, name))}"
+        except names.InvalidName as err:
+            raise KubeBadName(f"{self.kind} {namespace + '/' if namespace else ''}{name or ''}: {err}: "
+                              "nothing was sent to the API") from None
+        return base
+
+
+def _version_path(api_version: str) -> str:
+    names.check_api_version(api_version)
+    return f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
 
 
 def load_config(*, kubeconfig: Path | None, context: str | None, env: Mapping[str, str],
@@ -194,7 +212,10 @@ class KubeClient:
 
     def _group_version(self, api_version: str) -> dict[str, Resource] | None:
         if api_version not in self._discovery:
-            path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+            try:
+                path = _version_path(api_version)
+            except names.InvalidName as err:
+                raise KubeBadName(f"{err}: nothing was sent to the API") from None
             try:
                 body = self._request("GET", path)
             except KubeNotFound:
@@ -202,7 +223,7 @@ class KubeClient:
                 return None
             resources = {}
             for item in body.get("resources", []):
-                if "/" not in item.get("name", ""):  # skip subresources such as deployments/status
+                if "/" not in item.get("name", "") and isinstance(item.get("kind"), str):  # skip subresources such as deployments/status
                     resources[item["kind"]] = Resource(api_version, item["kind"], item["name"], item["namespaced"])
             self._discovery[api_version] = resources
         return self._discovery[api_version]

@@ -66,7 +66,8 @@ class Agent:
             for app in settings.apps
         }
         self._desired = {app.name: DesiredCache(app=app.name, path=app.path, resolve=client.resource,
-                                                default_namespace=app.namespace or client.config.namespace)
+                                                default_namespace=app.namespace or client.config.namespace,
+                                                kustomize_remote=app.kustomize_remote)
                          for app in settings.apps}
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
         self._role_bound: set[tuple[str, str]] = set()  # (app, kind) listed per namespace (cluster list forbidden)
@@ -97,10 +98,10 @@ class Agent:
         listed = time.monotonic()
         plan = make_plan(list(desired.objects), live, previous, app=app.name, prune=app.prune,
                          allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
-                         clean=self._clean.get(app.name, ()))
+                         allowed_cluster_kinds=app.allowed_cluster_kinds, clean=self._clean.get(app.name, ()))
         plan = self._confirm_drift(plan)
         self._clean[app.name] = plan.clean
-        plan, refused = refuse_foreign(plan, self._foreign_owners(app, plan))
+        plan, refused = refuse_foreign(plan, self._foreign_owners(app, plan), app=app.name)
         log.debug("app %s: observed in %.3fs (tip and render %.3f, list %.3f, plan %.3f)", app.name,
                   time.monotonic() - started, prepared - started, listed - prepared, time.monotonic() - listed)
         return Observed(desired.commit, list(desired.objects), list(desired.keys), live, previous, plan,
@@ -265,8 +266,9 @@ class Agent:
         for (_, kind), version in kinds.items():
             resource = self.client.resource(version, kind)
             if resource is not None:
-                for item in self._list_labelled(app, resource, f"{APP_LABEL},{APP_LABEL}!={app.name}"):
-                    owners[key_of(item)] = item["metadata"]["labels"][APP_LABEL]
+                # `!=` also selects objects without the label: those are never adopted either
+                for item in self._list_labelled(app, resource, f"{APP_LABEL}!={app.name}"):
+                    owners[key_of(item)] = ((item["metadata"].get("labels") or {}).get(APP_LABEL) or "")
         return owners
 
     def _report(self, app: AppSettings, status: AppStatus,

@@ -30,6 +30,10 @@ class AppSettings:
     self_heal: bool = False  # drift is always reported; undone only when asked
     interval: float = 30.0  # seconds between polls; a webhook syncs at once
     allowed_namespaces: tuple[str, ...] = ()  # empty: any namespace
+    # cluster-scoped kinds (`Kind` or `Kind.group`) a confined app may apply; empty: none when
+    # allowed_namespaces is set (a ClusterRoleBinding would undo the confinement), any otherwise
+    allowed_cluster_kinds: tuple[str, ...] = ()
+    kustomize_remote: bool = False  # kustomize may fetch remote resources (git, http): opt-in
     allow_empty_prune: bool = False  # an empty render is more often a mistake than a wish
     token_env: str | None = None  # variable holding the git token (None: anonymous)
 
