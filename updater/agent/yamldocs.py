@@ -98,7 +98,7 @@ def _scan(loader: Any) -> None:
                 anchors[event.anchor] = size
         elif isinstance(event, yaml.AliasEvent):
             aliases += 1
-            size = anchors.get(event.anchor, 0)
+            size = anchors.get(event.anchor or "", 0)
             expanded += size
             if aliases > MAX_ALIASES:
                 raise YAMLLimitExceeded(f"line {line}: over {MAX_ALIASES} aliases")
