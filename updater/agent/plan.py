@@ -68,8 +68,7 @@ def check_names(desired: list[Obj]) -> None:
             if meta.get("namespace") is not None:
                 names.check_label(meta["namespace"], what="namespace")
         except names.InvalidName as err:
-            raise NameRefused(f"{obj.get('kind')} {meta.get('name')!r}: {err}: fix it in git "
-                              "(nothing of this app was applied)") from None
+            raise NameRefused(f"{err}: fix it in git (nothing of this app was applied)") from None
 
 
 def check_namespaces(desired: list[Obj], allowed: Collection[str], cluster_kinds: Collection[str] = ()) -> None:
