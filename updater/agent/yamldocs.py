@@ -9,9 +9,9 @@ Every load is bounded, because the text comes from the manifest repository (untr
 `MAX_BYTES` of text, `MAX_DEPTH` levels of nesting, `MAX_ALIASES` alias uses and `MAX_EXPANDED`
 units of expanded size (one per node plus one per scalar character, aliases counted as copies).
 A violation raises `YAMLLimitExceeded` (a `YAMLError`) before anything is built. The checks run on
-libyaml's event stream, and are skipped when a cheap look at the text proves them unnecessary
-(no alias indicator, and a nesting bound under the limit): the C composer recurses without a
-guard and crashes the process on a very deep document, so it must never see one.
+libyaml's event stream, before PyYAML's constructor (which recurses in Python: a 990-deep
+document was a RecursionError) sees anything, and are skipped when a cheap look at the text
+proves them unnecessary (no alias indicator, and a nesting bound under the limit).
 """
 
 from __future__ import annotations
