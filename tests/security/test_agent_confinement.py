@@ -106,6 +106,7 @@ def test_a_handed_over_object_is_managed(kube_api: KubeApiServer, kubeconfig: Pa
     refused = agent.sync_app(app)
     assert any("Namespace shop already exists" in e for e in refused.errors)
     labelled = kube_api.get("v1", "Namespace", "shop")
+    assert labelled is not None
     labelled["metadata"]["labels"] = {APP_LABEL: "shop"}
     kube_api.put(labelled)
     assert agent.sync_app(app).errors == ()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.agent.conftest import GitOpsRepo, agent_namespace, gitops, make_agent  # noqa: F401 (fixture)
-from updater.agent.client import KubeBadName, KubeClient, Resource, load_config
+from updater.agent import client as kube
+from updater.agent.client import KubeClient, Resource, load_config
 from updater.sandbox.kube.server import KubeApiServer
 
 SECRETS = Resource("v1", "Secret", "secrets", namespaced=True)
@@ -58,7 +59,7 @@ def test_the_client_refuses_bad_names_before_sending(kube_api: KubeApiServer, ku
                  lambda: client.get(SECRETS, name, namespace="shop"),
                  lambda: client.apply(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
                                                    "metadata": {"name": name, "namespace": "shop"}})):
-        with pytest.raises(KubeBadName, match="nothing was sent"):
+        with pytest.raises(kube.KubeBadName, match="nothing was sent"):
             call()
     assert kube_api.requests == []
     assert kube_api.get("v1", "Secret", "x", "kube-system") is not None
@@ -69,9 +70,9 @@ def test_the_client_refuses_bad_namespaces(kube_api: KubeApiServer, kubeconfig: 
     victim(kube_api)
     client = KubeClient(load_config(kubeconfig=kubeconfig, context=None, env={}))
     kube_api.clear_log()
-    with pytest.raises(KubeBadName):
+    with pytest.raises(kube.KubeBadName):
         client.delete(SECRETS, "x", namespace=namespace)
-    with pytest.raises(KubeBadName):
+    with pytest.raises(kube.KubeBadName):
         client.list(SECRETS, namespace=namespace)
     assert kube_api.requests == []
 
@@ -79,9 +80,9 @@ def test_the_client_refuses_bad_namespaces(kube_api: KubeApiServer, kubeconfig: 
 def test_bad_api_versions_and_plurals_are_refused(kube_api: KubeApiServer, kubeconfig: Path) -> None:
     client = KubeClient(load_config(kubeconfig=kubeconfig, context=None, env={}))
     kube_api.clear_log()
-    with pytest.raises(KubeBadName):
+    with pytest.raises(kube.KubeBadName):
         client.resource("v1/../../api/v1/namespaces/kube-system/secrets", "Secret")
-    with pytest.raises(KubeBadName):
+    with pytest.raises(kube.KubeBadName):
         client.get(Resource("v1", "Secret", "secrets/../configmaps", namespaced=True), "x", namespace="shop")
     assert kube_api.requests == []
 
@@ -93,5 +94,5 @@ def test_valid_names_are_sent_and_quoted(kube_api: KubeApiServer, kubeconfig: Pa
     # RBAC names are path segments only (the API server allows `system:...`): `:` stays, `@` is quoted
     role = Resource("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False)
     assert role.path(name="system:a@b") == "/apis/rbac.authorization.k8s.io/v1/clusterroles/system:a%40b"
-    with pytest.raises(KubeBadName):
+    with pytest.raises(kube.KubeBadName):
         role.path(name="system:../../x")
