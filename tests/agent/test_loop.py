@@ -118,7 +118,8 @@ def test_another_apps_objects_are_never_touched(kube_api: KubeApiServer, kubecon
     agent_namespace(kube_api)
     theirs = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "theirs", "namespace": "shop", "labels": {APP_LABEL: "billing"}}, "data": {"x": "1"}}
-    kube_api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    # the app declares Namespace shop too: it was handed over (labelled), else it is never adopted
+    kube_api.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {APP_LABEL: "shop"}}})
     kube_api.put(theirs)
     agent = make_agent(kubeconfig, gitops, tmp_path, prune=True, self_heal=True)
     app = agent.settings.apps[0]

@@ -1,10 +1,11 @@
 """The only module that talks HTTP to the Kubernetes API (with `urllib3`, one keep-alive pool).
 
-Loads credentials from a kubeconfig (context, token, client certificate, CA) or from the in-cluster
-service account; discovers resources (cached per group/version, forgotten on a miss so new CRDs are
+Takes its credentials from `kubeconfig.load_config` (re-exported here); discovers resources (cached per group/version, forgotten on a miss so new CRDs are
 found); gets, lists (with label selectors), applies (server-side apply, field manager `updater`,
 optionally dry-run), creates, replaces and deletes. API failures become the named errors below,
-with the API's own message and never a token.
+with the API's own message and never a token. Every name, namespace, resource and version put
+into a path is checked against the Kubernetes naming rules and quoted first (`names`), so a name
+from the repository can never become another URL (`KubeBadName`, nothing sent).
 
 urllib3 directly rather than `requests`: a first apply is thousands of small requests, and
 `requests`' per-request session merging cost about twice urllib3's CPU per apply (issue 14's
@@ -13,10 +14,7 @@ benchmark); its connections are kept alive and shared by the agent's worker thre
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
@@ -27,12 +25,14 @@ from typing import Any
 import certifi
 import urllib3
 
-from updater.agent import yamldocs
+from updater.agent import names
+from updater.agent.kubeconfig import SERVICE_ACCOUNT_DIR, ClusterConfig, load_config
 from updater.agent.objects import FIELD_MANAGER, Obj
-from updater.errors import AuthFailed, BadInput, RemoteError, TransientRemoteError
+from updater.errors import AuthFailed, RemoteError, TransientRemoteError
 from updater.secrets import register_secret
 
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+__all__ = ["SERVICE_ACCOUNT_DIR", "ClusterConfig", "KubeBadName", "KubeClient", "KubeConflict", "KubeError",
+           "KubeForbidden", "KubeInvalid", "KubeNotFound", "KubeUnavailable", "Resource", "load_config"]
 
 
 class KubeError(RemoteError):
@@ -68,15 +68,8 @@ class KubeForbidden(KubeError, AuthFailed):
     exit_code = AuthFailed.exit_code
 
 
-@dataclass(frozen=True)
-class ClusterConfig:
-    server: str
-    token: str | None = None
-    verify: bool | str = True  # False, True (system CAs) or a CA bundle path
-    cert: tuple[str, str] | None = None  # client certificate and key files
-    namespace: str = "default"  # the context's (or service account's) namespace
-    name: str = "cluster"  # context name, for messages
-    token_file: str | None = None  # re-read now and then: projected service-account tokens rotate
+class KubeBadName(KubeError):
+    """A name, namespace or resource segment breaks the Kubernetes naming rules: nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -87,89 +80,25 @@ class Resource:
     namespaced: bool
 
     def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        base = f"/api/{self.api_version}" if "/" not in self.api_version else f"/apis/{self.api_version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        return f"{base}/{name}" if name else base
+        """The API path; every segment checked (`names`) and quoted, else `KubeBadName`."""
+        try:
+            base = _version_path(self.api_version)
+            if self.namespaced and namespace:
+                base += f"/namespaces/{names.segment(names.check_label(namespace, what='namespace'))}"
+            elif namespace and not self.namespaced:
+                raise names.InvalidName(f"{self.kind} is cluster-scoped: it has no namespace ({namespace!r})")
+            base += f"/{names.segment(names.check_label(self.plural, what='resource'))}"
+            if name is not None:
+                base += f"/{names.segment(names.check_name(self.kind, name))}"
+        except names.InvalidName as err:
+            raise KubeBadName(f"{self.kind} {namespace + '/' if namespace else ''}{name or ''}: {err}: "
+                              "nothing was sent to the API") from None
+        return base
 
 
-def load_config(*, kubeconfig: Path | None, context: str | None, env: Mapping[str, str],
-                service_account: Path = SERVICE_ACCOUNT_DIR) -> ClusterConfig:
-    """In-cluster service account when running in a pod and no kubeconfig is given; else the kubeconfig
-    (`--kubeconfig`, then $KUBECONFIG, then ~/.kube/config) and its current or named context."""
-    if kubeconfig is None and context is None and env.get("KUBERNETES_SERVICE_HOST"):
-        if (service_account / "token").is_file():
-            return _in_cluster(env, service_account)
-    if kubeconfig is None:
-        first = (env.get("KUBECONFIG") or "").split(os.pathsep)[0]
-        kubeconfig = Path(first) if first else Path(env.get("HOME", "~")).expanduser() / ".kube" / "config"
-    try:
-        config = yamldocs.load(kubeconfig.read_text())
-    except (OSError, yamldocs.YAMLError) as err:
-        raise BadInput(f"kubeconfig {kubeconfig}: cannot read it ({err.__class__.__name__}): "
-                       "pass --kubeconfig PATH or set KUBECONFIG") from err
-    return _from_kubeconfig(config or {}, kubeconfig, context)
-
-
-def _in_cluster(env: Mapping[str, str], directory: Path) -> ClusterConfig:
-    token = (directory / "token").read_text().strip()
-    register_secret(token)
-    host, port = env["KUBERNETES_SERVICE_HOST"], env.get("KUBERNETES_SERVICE_PORT", "443")
-    host = f"[{host}]" if ":" in host else host
-    namespace_file = directory / "namespace"
-    namespace = namespace_file.read_text().strip() if namespace_file.is_file() else "default"
-    return ClusterConfig(f"https://{host}:{port}", token, str(directory / "ca.crt"),
-                         namespace=namespace, name="in-cluster", token_file=str(directory / "token"))
-
-
-def _named(items: Any, name: str, what: str, source: Path) -> dict[str, Any]:
-    for item in items or []:
-        if isinstance(item, dict) and item.get("name") == name:
-            return item.get(what) or {}
-    raise BadInput(f"kubeconfig {source}: no {what} named {name!r}: check --context and the file")
-
-
-def _from_kubeconfig(config: dict[str, Any], source: Path, context: str | None) -> ClusterConfig:
-    context = context or config.get("current-context")
-    if not context:
-        raise BadInput(f"kubeconfig {source}: no current-context: pass --context NAME")
-    ctx = _named(config.get("contexts"), context, "context", source)
-    cluster = _named(config.get("clusters"), ctx.get("cluster", ""), "cluster", source)
-    user = _named(config.get("users"), ctx["user"], "user", source) if ctx.get("user") else {}
-    if not cluster.get("server"):
-        raise BadInput(f"kubeconfig {source}: cluster of context {context!r} has no server")
-    verify: bool | str = not cluster.get("insecure-skip-tls-verify", False)
-    if cluster.get("certificate-authority-data"):
-        verify = _data_file(cluster["certificate-authority-data"], "ca.crt")
-    elif cluster.get("certificate-authority"):
-        verify = str(_relative(source, cluster["certificate-authority"]))
-    token = user.get("token")
-    token_file = str(_relative(source, user["tokenFile"])) if user.get("tokenFile") else None
-    if token_file:
-        token = Path(token_file).read_text().strip()
-    register_secret(token)
-    cert = None
-    if user.get("client-certificate-data") and user.get("client-key-data"):
-        cert = (_data_file(user["client-certificate-data"], "client.crt"),
-                _data_file(user["client-key-data"], "client.key"))
-    elif user.get("client-certificate") and user.get("client-key"):
-        cert = (str(_relative(source, user["client-certificate"])), str(_relative(source, user["client-key"])))
-    return ClusterConfig(cluster["server"].rstrip("/"), token, verify, cert,
-                         namespace=ctx.get("namespace") or "default", name=context, token_file=token_file)
-
-
-def _relative(source: Path, path: str) -> Path:
-    return (source.parent / path) if not Path(path).is_absolute() else Path(path)
-
-
-def _data_file(data: str, name: str) -> str:
-    """requests wants files for certificates: write base64 data once, readable by us only."""
-    directory = Path(tempfile.mkdtemp(prefix="updater-kube-"))
-    path = directory / name
-    path.write_bytes(base64.b64decode(data))
-    path.chmod(0o600)
-    return str(path)
+def _version_path(api_version: str) -> str:
+    names.check_api_version(api_version)
+    return f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
 
 
 class KubeClient:
@@ -210,7 +139,10 @@ class KubeClient:
 
     def _group_version(self, api_version: str) -> dict[str, Resource] | None:
         if api_version not in self._discovery:
-            path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+            try:
+                path = _version_path(api_version)
+            except names.InvalidName as err:
+                raise KubeBadName(f"{err}: nothing was sent to the API") from None
             try:
                 body = self._request("GET", path)
             except KubeNotFound:
@@ -218,7 +150,7 @@ class KubeClient:
                 return None
             resources = {}
             for item in body.get("resources", []):
-                if "/" not in item.get("name", ""):  # skip subresources such as deployments/status
+                if "/" not in item.get("name", "") and isinstance(item.get("kind"), str):  # skip subresources such as deployments/status
                     resources[item["kind"]] = Resource(api_version, item["kind"], item["name"], item["namespaced"])
             self._discovery[api_version] = resources
         return self._discovery[api_version]

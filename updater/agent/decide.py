@@ -37,9 +37,9 @@ def plan_pass(app: AppSettings, seen: Observed, *, lister: Lister,
     returned `plan.clean` is the one to pass next time."""
     plan = make_plan(list(seen.desired), seen.live, seen.previous, app=app.name, prune=app.prune,
                      allow_empty_prune=app.allow_empty_prune, allowed_namespaces=app.allowed_namespaces,
-                     clean=clean)
+                     allowed_cluster_kinds=app.allowed_cluster_kinds, clean=clean)
     plan = confirm_drift(lister.client, plan)
-    plan, refused = refuse_foreign(plan, foreign_owners(app, plan, lister))
+    plan, refused = refuse_foreign(plan, foreign_owners(app, plan, lister), app=app.name)
     return Planned(plan, refused)
 
 
@@ -64,12 +64,14 @@ def confirm_drift(client: KubeClient, plan: SyncPlan) -> SyncPlan:
 
 
 def foreign_owners(app: AppSettings, plan: SyncPlan, lister: Lister) -> dict[ObjectKey, str]:
-    """Owners (key -> app name) of the objects this pass would create that another app labelled."""
+    """Owners (key -> app name, '' for none) of the objects this pass would create that exist without this
+    app's label: labelled for another app, or not labelled at all — neither is ever adopted."""
     kinds = {(step.key.group, step.key.kind): step.obj["apiVersion"] for step in plan.steps if step.reason == "missing"}
     owners: dict[ObjectKey, str] = {}
     for (_, kind), version in kinds.items():
         resource = lister.client.resource(version, kind)
         if resource is not None:
-            for item in lister.labelled(app, resource, f"{APP_LABEL},{APP_LABEL}!={app.name}"):
-                owners[key_of(item)] = item["metadata"]["labels"][APP_LABEL]
+            # `!=` also selects objects without the label: those are never adopted either
+            for item in lister.labelled(app, resource, f"{APP_LABEL}!={app.name}"):
+                owners[key_of(item)] = (item["metadata"].get("labels") or {}).get(APP_LABEL) or ""
     return owners

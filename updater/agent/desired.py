@@ -36,8 +36,9 @@ class Desired:
 
 class DesiredCache:
     def __init__(self, *, app: str, path: str, default_namespace: str, resolve: Resolver,
-                 identities: Identities = NO_IDENTITIES) -> None:
+                 identities: Identities = NO_IDENTITIES, kustomize_remote: bool = False) -> None:
         self.app = app
+        self.kustomize_remote = kustomize_remote
         self.path = path
         self.default_namespace = default_namespace
         self.resolve = resolve
@@ -49,7 +50,7 @@ class DesiredCache:
         """The desired state at `commit` (checked out at `tree`); raises `RenderError`, keeping nothing."""
         if self.current is not None and self.current.commit == commit:
             return self.current
-        rendered = render_tree(tree, self.path, cache=self._parsed)
+        rendered = render_tree(tree, self.path, cache=self._parsed, allow_remote=self.kustomize_remote)
         crd_scopes = {(obj["spec"]["group"], obj["spec"]["names"]["kind"]): obj["spec"].get("scope") == "Namespaced"
                       for obj in rendered.objects if is_crd(key_of(obj)) and isinstance(obj.get("spec"), dict)}
         marked: dict[int, tuple[Obj, Obj]] = {}
@@ -72,7 +73,8 @@ class DesiredCache:
                               "CustomResourceDefinition in the render declares it")
         meta = dict(obj["metadata"])
         if namespaced:
-            meta.setdefault("namespace", self.default_namespace)
+            if not meta.get("namespace"):  # absent, null or "": the target namespace, before any check
+                meta["namespace"] = self.default_namespace
         else:
             meta.pop("namespace", None)
         return {**obj, "metadata": meta}

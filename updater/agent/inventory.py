@@ -70,6 +70,18 @@ def from_configmap(app: str, configmap: Obj | None) -> Inventory | None:
     return Inventory(app, tuple(entries), status if isinstance(status, dict) else {})
 
 
+def cluster_kind_allowed(key: ObjectKey, allowed_namespaces: Collection[str],
+                         cluster_kinds: Collection[str]) -> bool:
+    """Namespaced objects, and Namespaces (`namespace_allowed` judges those), always; other
+    cluster-scoped objects only when the app is not confined (no allowed namespaces or cluster
+    kinds) or the operator lists their kind (`Kind` or `Kind.group`) in allowed_cluster_kinds."""
+    if key.namespace or (key.kind == "Namespace" and key.group == ""):
+        return True
+    if not allowed_namespaces and not cluster_kinds:
+        return True
+    return key.kind in cluster_kinds or f"{key.kind}.{key.group}" in cluster_kinds
+
+
 def namespace_allowed(key: ObjectKey, allowed: Collection[str]) -> bool:
     """Objects in (or, for a Namespace, named as) an allowed namespace; any when none are listed."""
     if not allowed:
@@ -92,6 +104,7 @@ def select_prune(
     *,
     app: str,
     allowed_namespaces: Collection[str] = (),
+    allowed_cluster_kinds: Collection[str] = (),
 ) -> PruneSelection:
     """Objects to delete: in the previous inventory, no longer desired, still live, labelled as this
     app's, and inside the allowed namespaces. Everything else is kept, with a note saying why."""
@@ -108,6 +121,8 @@ def select_prune(
             notes.append(f"not pruning {key}: it is labelled {APP_LABEL}={owner or '(none)'}, not {app}")
         elif not namespace_allowed(key, allowed_namespaces):
             notes.append(f"not pruning {key}: outside the allowed namespaces")
+        elif not cluster_kind_allowed(key, allowed_namespaces, allowed_cluster_kinds):
+            notes.append(f"not pruning {key}: its cluster-scoped kind is not in allowed_cluster_kinds")
         else:
             delete.append(key)
     return PruneSelection(tuple(prune_order(delete)), tuple(notes))

@@ -67,7 +67,8 @@ class Agent:
                                  metrics=self.metrics, statuses=statuses or {})
         self._desired = {app.name: DesiredCache(app=app.name, path=app.path, resolve=client.resource,
                                                 default_namespace=app.namespace or client.config.namespace,
-                                                identities=settings.sops_identities)
+                                                identities=settings.sops_identities,
+                                                kustomize_remote=app.kustomize_remote)
                          for app in settings.apps}
         self._pool = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="agent-io")
         self._lister = Lister(client)

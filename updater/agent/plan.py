@@ -14,14 +14,20 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
+from updater.agent import names
 from updater.agent.diff import as_stored, covers
-from updater.agent.inventory import Inventory, PruneSelection, namespace_allowed, select_prune
+from updater.agent.inventory import Inventory, PruneSelection, cluster_kind_allowed, namespace_allowed, select_prune
 from updater.agent.objects import APP_LABEL, HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
 from updater.errors import PolicyRefused
 
 
 class NamespaceRefused(PolicyRefused):
-    """The render declares objects outside the app's allowed namespaces; nothing is applied."""
+    """The render declares objects outside the app's allowed namespaces or cluster-scoped kinds;
+    nothing is applied."""
+
+
+class NameRefused(PolicyRefused):
+    """An object's name, namespace or apiVersion breaks the Kubernetes naming rules; nothing is applied."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,31 @@ class SyncPlan:
         return not self.steps and not self.prune.delete
 
 
-def check_namespaces(desired: list[Obj], allowed: Collection[str]) -> None:
-    outside = [key for key in map(key_of, desired) if not namespace_allowed(key, allowed)]
+def check_names(desired: list[Obj]) -> None:
+    """Every object's apiVersion, name and namespace as the API server would accept them: a name is
+    never allowed to become another URL (`x/../../kube-system/secrets/y`)."""
+    for obj in desired:
+        meta = obj.get("metadata") or {}
+        try:
+            names.check_api_version(obj.get("apiVersion"))
+            names.check_name(str(obj.get("kind")), meta.get("name"))
+            if meta.get("namespace") is not None:
+                names.check_label(meta["namespace"], what="namespace")
+        except names.InvalidName as err:
+            raise NameRefused(f"{err}: fix it in git (nothing of this app was applied)") from None
+
+
+def check_namespaces(desired: list[Obj], allowed: Collection[str], cluster_kinds: Collection[str] = ()) -> None:
+    keys = list(map(key_of, desired))
+    cluster = [key for key in keys if not cluster_kind_allowed(key, allowed, cluster_kinds)]
+    if cluster:
+        raise NamespaceRefused(
+            f"{cluster[0]} is cluster-scoped and its kind is not in allowed_cluster_kinds "
+            f"({', '.join(sorted(cluster_kinds)) or 'none'})"
+            + (f" and {len(cluster) - 1} more" if len(cluster) > 1 else "")
+            + ": an app confined to namespaces may only apply the cluster-scoped kinds the operator lists"
+        )
+    outside = [key for key in keys if not namespace_allowed(key, allowed)]
     if outside:
         raise NamespaceRefused(
             f"{outside[0]} is outside the allowed namespaces ({', '.join(sorted(allowed))})"
@@ -86,12 +115,14 @@ def make_plan(
     prune: bool,
     allow_empty_prune: bool = False,
     allowed_namespaces: Collection[str] = (),
+    allowed_cluster_kinds: Collection[str] = (),
     clean: Collection[tuple[str, str, str]] = (),
 ) -> SyncPlan:
     """`desired` are marked manifests (see `objects.mark`); `live` the app's listed objects; `clean`
     the previous plan's `clean` set, which spares the field-by-field drift check of live objects
     that have not changed since (their resourceVersion is the same)."""
-    check_namespaces(desired, allowed_namespaces)
+    check_names(desired)
+    check_namespaces(desired, allowed_namespaces, allowed_cluster_kinds)
     keyed = sorted(((key_of(obj), obj) for obj in desired), key=lambda pair: apply_rank(pair[0]))
     steps = []
     still_clean = set()
@@ -110,23 +141,35 @@ def make_plan(
     selection = PruneSelection(())
     if prune and (desired or allow_empty_prune):
         selection = select_prune(previous, [key for key, _ in keyed], live, app=app,
-                                 allowed_namespaces=allowed_namespaces)
+                                 allowed_namespaces=allowed_namespaces, allowed_cluster_kinds=allowed_cluster_kinds)
     elif prune and previous is not None and previous.keys:
         notes.append("the render is empty: nothing pruned (set allow_empty_prune to allow it)")
     return SyncPlan(tuple(steps), selection, len(desired) - len(steps), (*notes, *selection.notes),
                     frozenset(still_clean))
 
 
-def refuse_foreign(plan: SyncPlan, owners: Mapping[ObjectKey, str]) -> tuple[SyncPlan, tuple[tuple[ObjectKey, str], ...]]:
-    """Take out of the plan the objects to create that another app already owns (`owners`: key ->
-    that app's name, from its ownership label): two apps declaring one object is a mistake to fix in
-    git, not a fight for the agent to win. Returns the plan without them, and why each was refused."""
+def refuse_foreign(plan: SyncPlan, owners: Mapping[ObjectKey, str], *,
+                   app: str = "") -> tuple[SyncPlan, tuple[tuple[ObjectKey, str], ...]]:
+    """Take out of the plan the objects to create that already exist without being this app's
+    (`owners`: key -> the app named by its ownership label, "" when it has none): two apps declaring
+    one object is a mistake to fix in git, and an object nobody handed over is never adopted (a
+    later prune would delete what the app never created). Returns the plan without them, and why
+    each was refused."""
     refused = tuple(
-        (step.key, f"{step.key} belongs to app {owners[step.key]} ({APP_LABEL}={owners[step.key]}): "
-                   "declare it in only one app")
+        (step.key, _refusal(step.key, owners[step.key], app))
         for step in plan.steps if step.reason == "missing" and step.key in owners
     )
     if not refused:
         return plan, ()
     gone = {key for key, _ in refused}
     return replace(plan, steps=tuple(s for s in plan.steps if s.key not in gone)), refused
+
+
+def _refusal(key: ObjectKey, owner: str, app: str) -> str:
+    if owner:
+        return f"{key} belongs to app {owner} ({APP_LABEL}={owner}): declare it in only one app"
+    kind = f"{key.kind}.{key.group}" if key.group else key.kind
+    where = f" -n {key.namespace}" if key.namespace else ""
+    return (f"{key} already exists and is not managed by this agent (no {APP_LABEL} label): not adopting "
+            f"it; to hand it over, label it: kubectl label {kind.lower()} {key.name}{where} "
+            f"{APP_LABEL}={app or '<app>'}")

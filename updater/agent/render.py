@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from updater import kustomize
-from updater.agent import sops, yamldocs
+from updater.agent import confine, sops, yamldocs
 from updater.agent.sops import sources as sops_sources
 from updater.agent.objects import Obj, ObjectKey, is_kubernetes_object, key_of
 from updater.errors import ValidationFailed
@@ -41,6 +41,8 @@ def parse_documents(text: str | bytes, *, source: str, identities: sops.Identiti
     """The Kubernetes objects in a multi-document YAML text (`kind: List` expanded)."""
     try:
         documents = yamldocs.load_all(text)
+    except yamldocs.YAMLLimitExceeded as err:
+        raise RenderError(f"{source}: refused: {err} (YAML limits: see the README's Security section)") from err
     except yamldocs.YAMLError as err:
         reason = " ".join(str(err).split())
         raise RenderError(f"{source}: not valid YAML: {reason}") from err
@@ -115,29 +117,34 @@ class ParseCache:
         self._entries, self._used = self._used, {}
 
 
-def render_tree(root: Path, path: str, *, cache: ParseCache | None = None) -> Rendered:
-    """Every object under `path` of the checkout at `root`, in file order."""
+def render_tree(root: Path, path: str, *, cache: ParseCache | None = None, allow_remote: bool = False) -> Rendered:
+    """Every object under `path` of the checkout at `root`, in file order. Nothing outside `root` is
+    read: symlinks leading out are errors, and kustomizations are confined (`confine`); kustomize
+    may fetch remote resources only with `allow_remote` (the operator's `kustomize_remote`)."""
     cache = cache or ParseCache()
     base = root.resolve()
     target = resolve_path(root, path)
     if target.is_file():
         rendered = cache.parse(target.read_bytes(), source=_rel(base, target))
     else:
-        rendered = merge(_render_dir(base, target, cache))
+        rendered = merge(_render_dir(base, target, cache, allow_remote))
     cache.finish()
     return rendered
 
 
-def _render_dir(base: Path, directory: Path, cache: ParseCache) -> Iterable[Rendered]:
+def _render_dir(base: Path, directory: Path, cache: ParseCache, allow_remote: bool) -> Iterable[Rendered]:
     if kustomize.is_kustomization_dir(directory):
-        yield _build(base, directory, cache)
+        yield _build(base, directory, cache, allow_remote)
         return
-    for current, dirs, files in os.walk(directory):
+    for current, dirs, files in os.walk(directory):  # never descends into a symlinked directory
         here = Path(current)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for sub in dirs:
+            if (here / sub).is_symlink():
+                resolve_path(base, _rel(base, here / sub))  # a link may not lead out of the repository
         for sub in [d for d in dirs if kustomize.is_kustomization_dir(here / d)]:
             dirs.remove(sub)
-            yield _build(base, here / sub, cache)
+            yield _build(base, here / sub, cache, allow_remote)
         for name in sorted(files):
             if name.endswith(_SUFFIXES) and not name.startswith("."):
                 file = here / name
@@ -146,8 +153,12 @@ def _render_dir(base: Path, directory: Path, cache: ParseCache) -> Iterable[Rend
                 yield cache.parse(file.read_bytes(), source=_rel(base, file))
 
 
-def _build(base: Path, directory: Path, cache: ParseCache) -> Rendered:
+def _build(base: Path, directory: Path, cache: ParseCache, allow_remote: bool) -> Rendered:
     source = f"{_rel(base, directory)} (kustomize)"
+    try:
+        confine.check_kustomization(base, directory, allow_remote=allow_remote)
+    except confine.Escape as err:
+        raise RenderError(f"{source}: {err}") from err
     try:
         text = kustomize.build(directory)
     except kustomize.RenderFailed as err:

@@ -31,6 +31,10 @@ class AppSettings:
     self_heal: bool = False  # drift is always reported; undone only when asked
     interval: float = 30.0  # seconds between polls; a webhook syncs at once
     allowed_namespaces: tuple[str, ...] = ()  # empty: any namespace
+    # cluster-scoped kinds (`Kind` or `Kind.group`) a confined app may apply; empty: none when
+    # allowed_namespaces is set (a ClusterRoleBinding would undo the confinement), any otherwise
+    allowed_cluster_kinds: tuple[str, ...] = ()
+    kustomize_remote: bool = False  # kustomize may fetch remote resources (git, http): opt-in
     allow_empty_prune: bool = False  # an empty render is more often a mistake than a wish
     token_env: str | None = None  # variable holding the git token (None: anonymous)
 
@@ -105,20 +109,61 @@ def app_from_mapping(raw: Any, *, source: str, defaults: Mapping[str, Any]) -> A
     if unknown:
         raise BadInput(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_APP_KEYS))})")
     values = {**defaults, **raw}
+    _check_app_types(values, source)
     if not values.get("repo"):
         raise BadInput(f"{source}: repo is required")
     path = str(values.get("path") or ".")
     values["path"] = path
     values["name"] = check_name(str(values.get("name") or app_name_for(path)), source=source)
     values["interval"] = parse_duration(values.get("interval", 30.0), source=f"{source}: interval")
-    allowed = values.get("allowed_namespaces") or ()
-    if isinstance(allowed, str) or not all(isinstance(n, str) for n in allowed):
-        raise BadInput(f"{source}: allowed_namespaces must be a list of names")
-    values["allowed_namespaces"] = tuple(allowed)
-    for flag in ("prune", "self_heal", "allow_empty_prune"):
-        if not isinstance(values.get(flag, False), bool):
-            raise BadInput(f"{source}: {flag} must be true or false")
+    for key in ("allowed_namespaces", "allowed_cluster_kinds"):
+        values[key] = tuple(values.get(key) or ())
+    for namespace in values["allowed_namespaces"]:
+        if not _NAME.match(namespace):
+            raise BadInput(f"{source}: allowed_namespaces: {namespace!r} is not a namespace name")
     return AppSettings(**values)
+
+
+_STRINGS = ("name", "repo", "branch", "path", "namespace", "token_env")
+_FLAGS = ("prune", "self_heal", "allow_empty_prune", "kustomize_remote")
+_TOP_STRINGS = ("cluster", "namespace", "kubeconfig", "context", "listen", "cache_dir", "identity",
+                "webhook_secret_env")
+
+
+def _check_app_types(values: Mapping[str, Any], source: str) -> None:
+    """Wrong types in a config file are the operator's typo: one line naming the key, not a traceback."""
+    for key in _STRINGS:
+        if values.get(key) is not None and not isinstance(values[key], str):
+            raise BadInput(f"{source}: {key} must be a string, not {type(values[key]).__name__}")
+    for key in _FLAGS:
+        if not isinstance(values.get(key, False), bool):
+            raise BadInput(f"{source}: {key} must be true or false")
+    for key in ("allowed_namespaces", "allowed_cluster_kinds"):
+        items = values.get(key) or ()
+        if not isinstance(items, (list, tuple)) or not all(isinstance(n, str) and n for n in items):
+            raise BadInput(f"{source}: {key} must be a list of names")
+
+
+def _check_top_types(raw: Mapping[str, Any], source: str) -> None:
+    for key in _TOP_STRINGS:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise BadInput(f"{source}: {key} must be a string, not {type(raw[key]).__name__}")
+    if not isinstance(raw.get("leader_elect", False), bool):
+        raise BadInput(f"{source}: leader_elect must be true or false")
+    if isinstance(raw.get("lease_duration"), bool) or not isinstance(raw.get("lease_duration", 15), (int, float, str)):
+        raise BadInput(f"{source}: lease_duration must be a duration such as 15s")
+    status = raw.get("status")
+    if status is not None and not (isinstance(status, dict) and all(
+            isinstance(status.get(k), (str, type(None))) for k in ("provider", "api_url", "token_env"))):
+        raise BadInput(f"{source}: status must be a mapping of provider, api_url and token_env strings")
+
+
+def parse_listen(text: str, *, source: str = "--listen") -> tuple[str, int]:
+    """`HOST:PORT` (or `:PORT`, `[::1]:PORT`) with a port from 0 to 65535."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not (port.isascii() and port.isdigit()) or int(port) > 65535:
+        raise BadInput(f"{source} {text!r}: expected HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
@@ -130,23 +175,26 @@ def load_config_file(path: Path) -> dict[str, Any]:
         raise BadInput(f"--config {path}: not valid YAML: {' '.join(str(err).split())}") from err
     if not isinstance(raw, dict) or not isinstance(raw.get("apps"), list) or not raw["apps"]:
         raise BadInput(f"--config {path}: expected a mapping with a non-empty `apps:` list")
+    _check_top_types(raw, f"--config {path}")
     return raw
 
 
 def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None, config_name: str = "") -> AgentSettings:
     """Flags (None when not given) over the config file over defaults."""
-    overrides = {k: flags[k] for k in ("prune", "self_heal", "allow_empty_prune") if flags.get(k)}
+    overrides = {k: flags[k] for k in ("prune", "self_heal", "allow_empty_prune", "kustomize_remote") if flags.get(k)}
     if flags.get("interval") is not None:
         overrides["interval"] = flags["interval"]
-    if flags.get("allowed_namespaces"):
-        overrides["allowed_namespaces"] = tuple(flags["allowed_namespaces"])
+    for key in ("allowed_namespaces", "allowed_cluster_kinds"):
+        if flags.get(key):
+            overrides[key] = tuple(flags[key])
     apps: list[AppSettings] = []
     if config is not None:
         for index, raw in enumerate(config["apps"]):
             source = f"--config {config_name}: apps[{index}]"
             app = app_from_mapping(raw, source=source, defaults={})
-            apps.append(replace(app, **{k: (parse_duration(v, source="--interval") if k == "interval" else v)
-                                        for k, v in overrides.items()}))
+            changes: dict[str, Any] = {k: (parse_duration(v, source="--interval") if k == "interval" else v)
+                                       for k, v in overrides.items()}
+            apps.append(replace(app, **changes))
     if flags.get("repo"):
         raw = {"repo": flags["repo"], "branch": flags.get("branch") or "main", "path": flags.get("path") or ".",
                "name": flags.get("name"), "namespace": flags.get("target_namespace"),
@@ -172,13 +220,16 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
         return value if value is not None else top.get(name, default)
 
     kubeconfig = pick("kubeconfig", None)
+    listen = pick("listen", None)
+    if listen is not None:
+        parse_listen(listen, source="--listen" if flags.get("listen") else f"--config {config_name}: listen")
     return AgentSettings(
         apps=tuple(apps),
         cluster=str(pick("cluster", "default")),
         namespace=str(pick("namespace", "updater-system")),
         kubeconfig=Path(kubeconfig) if kubeconfig else None,
         context=pick("context", None),
-        listen=pick("listen", None),
+        listen=listen,
         once=bool(flags.get("once")),
         dry_run=bool(flags.get("dry_run")),
         cache_dir=Path(pick("cache_dir", ".updater-agent-cache")),

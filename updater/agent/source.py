@@ -3,7 +3,8 @@
 `tip()` is one `git ls-remote` (no objects transferred); `checkout(sha)` fetches that branch at depth 1
 into a cache directory and checks it out detached, and does nothing when `sha` is already checked out.
 A token is sent as an HTTP header through git's environment (`GIT_CONFIG_*`), so it never lands in
-`.git/config`, a URL, or an error message. The only module of the agent that runs git.
+`.git/config`, a URL, or an error message; credentials written into the URL (`https://user:TOKEN@`)
+are split off first (`credentials.split_url`) and sent the same way. The only module of the agent that runs git.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from updater.errors import BadInput
 from updater.git.failures import classify
 from updater.proc import CommandFailed, run
+from updater.agent.credentials import register_forms, split_url
 from updater.secrets import mask, register_secret
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -26,17 +28,24 @@ _INPUT_HINT = "check --repo and --branch"
 class Source:
     def __init__(self, repo: str, branch: str, *, cache_dir: Path, token: str | None = None,
                  user: str = "x-access-token", timeout: float = 120.0) -> None:
-        self.repo = repo
+        # credentials in the URL are split off before any use and travel as the header below
+        parsed = split_url(repo)
+        self.repo = parsed.url
         self.branch = branch
         self.timeout = timeout
-        self.workdir = cache_dir / hashlib.sha256(f"{repo}#{branch}".encode()).hexdigest()[:16]
+        self.workdir = cache_dir / hashlib.sha256(f"{self.repo}#{branch}".encode()).hexdigest()[:16]
         self.checked_out: str | None = None
         # LC_ALL=C: git's messages in English, the words the failure classifier reads
         self._env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
-        self._auth = "the token" if token else "no token"
-        if token:
-            register_secret(token)
-            basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+        credentials = (user, token) if token else None
+        if credentials is None and parsed.password is not None:
+            credentials = (parsed.user or user, parsed.password)
+        elif credentials is None and parsed.user and self.repo.lower().startswith(("http:", "https:")):
+            credentials = (parsed.user, "")  # `https://TOKEN@host`: the token is the user part
+        self._auth = "the token" if credentials else "no token"
+        if credentials is not None:
+            register_forms(credentials[1] or credentials[0])
+            basic = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
             register_secret(basic)
             self._env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
                               "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"})

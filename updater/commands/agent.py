@@ -46,6 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="undo manual edits of fields declared in git (always reported)")
     sync.add_argument("--allowed-namespace", dest="allowed_namespaces", action="append", metavar="NS",
                       help="refuse objects outside these namespaces (repeatable; default: any)")
+    sync.add_argument("--allowed-cluster-kind", dest="allowed_cluster_kinds", action="append", metavar="KIND",
+                      help="with --allowed-namespace: a cluster-scoped kind the app may apply, as Kind or "
+                           "Kind.group (repeatable; default: none)")
+    sync.add_argument("--kustomize-remote", action="store_true", default=None,
+                      help="let kustomize fetch remote resources (git, http) named in the repository")
     sync.add_argument("--once", action="store_true", help="one pass over every app, then exit")
     sync.add_argument("--dry-run", action="store_true",
                       help="print a diff per object that would change; exit 8 when out of sync (implies --once)")
@@ -79,6 +84,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    import threading
+
+    from updater.agent.kubeconfig import remove_key_material
+
+    if args.log_format == "json":
+        from updater.agent.logs import use_json_logs
+
+        use_json_logs()
+    # SIGTERM/SIGHUP end the process through SystemExit, so the key material is removed (finally,
+    # atexit); the loop replaces the SIGTERM handler with a graceful stop
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # signals can only be set there
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            previous[number] = signal.signal(number, lambda signum, _frame: sys.exit(128 + signum))
+    try:
+        return _run(args)
+    finally:
+        remove_key_material()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run(args: argparse.Namespace) -> int:
     import os
     import signal
     import socket
@@ -97,10 +127,6 @@ def run(args: argparse.Namespace) -> int:
     from updater.errors import BadInput
     from updater.secrets import register_secret
 
-    if args.log_format == "json":
-        from updater.agent.logs import use_json_logs
-
-        use_json_logs()
     flags = dict(vars(args))
     flags["once"] = args.once or args.dry_run
     if args.interval is not None:
@@ -133,12 +159,19 @@ def run(args: argparse.Namespace) -> int:
     if settings.webhook_secret_env and not secret:
         raise BadInput(f"--webhook-secret-env: {settings.webhook_secret_env} is empty or not set")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), agent.wake.set()))
+    def graceful(*_: object) -> None:
+        stop.set()
+        agent.wake.set()
+
+    signal.signal(signal.SIGTERM, graceful)
     server = None
     if settings.listen:
         slowest = max(app.interval for app in settings.apps)
-        server = AgentServer(settings.listen, agent.metrics, on_webhook=agent.wake.set, webhook_secret=secret,
-                             healthy=lambda: time.monotonic() - agent.last_round < 3 * slowest + 60)
+        try:
+            server = AgentServer(settings.listen, agent.metrics, on_webhook=agent.wake.set, webhook_secret=secret,
+                                 healthy=lambda: time.monotonic() - agent.last_round < 3 * slowest + 60)
+        except OSError as err:
+            raise BadInput(f"--listen {settings.listen}: cannot listen there ({err.strerror or err})") from err
         server.start()
     elector = None
     if settings.leader_elect:
