@@ -24,6 +24,7 @@ from updater.sandbox.forge import Forge
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "updater" / "sandbox" / "recordings"
 VALUE_KEYS = ("state", "merged", "message", "type")
+_SESSION = requests.Session()  # keep-alive: a new connection per request costs more than the request
 MAX_DEPTH = 3  # the nesting clients read (pull → head → repo); deeper is the recorded world's detail
 
 
@@ -120,7 +121,7 @@ def call(forge: Forge, service: str, method: str, path: str, body: Any = None) -
     prefix = {"github": forge.github_api_url, "graphql": forge.url + "/api/graphql",
               "gitlab": forge.url + "/api/v4"}[service]
     url = prefix if service == "graphql" else prefix + path
-    return requests.request(method, url, json=body, timeout=10,
+    return _SESSION.request(method, url, json=body, timeout=10,
                             headers={"Authorization": f"token {forge.token}", "PRIVATE-TOKEN": forge.token})
 
 

@@ -134,14 +134,15 @@ CASES = [
 ]
 
 
-def _send(forge: Forge, world: World, case: Case, ex: Exchange) -> tuple[int, Any]:
+def _send(forge: Forge, world: World, case: Case, ex: Exchange) -> tuple[int, Any, Any]:
+    """Send `ex` in `world`'s terms; (status, answer, the recorded answer in world terms)."""
     project = "acme%2Fgitops"
     number = world.numbers.get("created", world.numbers["open"])  # the one the case opened, if any
     fill = {"{repo}": world.repo, "{project}": project, "{number}": str(number),
             "{merged}": str(world.numbers["merged"]), "{node_id}": world.node_ids["open"], "{branch}": "topic"}
-    path, body = ex.path, json.dumps(ex.body)
+    path, body, expected = ex.path, json.dumps(ex.body), json.dumps(ex.answer)
     for key, value in fill.items():
-        path, body = path.replace(key, value), body.replace(key, value)
+        path, body, expected = path.replace(key, value), body.replace(key, value), expected.replace(key, value)
     if ex.service == "github":
         path, body = rewrite(path, world, case.pulls, case.shas), rewrite(body, world, case.pulls, case.shas)
         body = body.replace('"BeaverSoftware:master"', '"master"').replace('"topic/RewriteWithGeneratedCode"', '"main"')
@@ -151,7 +152,7 @@ def _send(forge: Forge, world: World, case: Case, ex: Exchange) -> tuple[int, An
     answer = call(forge, ex.service, ex.method, path, data)
     if ex.service == "gitlab" and ex.method == "POST" and answer.status_code == 201:
         world.numbers["created"] = answer.json()["iid"]
-    return answer.status_code, answer.json() if answer.content else None
+    return answer.status_code, answer.json() if answer.content else None, json.loads(expected)
 
 
 def replay(forge: Forge, case: Case) -> list[tuple[str, list[str]]]:
@@ -160,12 +161,15 @@ def replay(forge: Forge, case: Case) -> list[tuple[str, list[str]]]:
         case.setup(forge, world)
     results = []
     for ex in case.exchanges:
-        status, answer = _send(forge, world, case, ex)
-        results.append((ex.source, differences(ex, status, answer)))
+        status, answer, expected = _send(forge, world, case, ex)
+        results.append((ex.source, differences(dataclasses.replace(ex, answer=expected), status, answer)))
     return results
 
 
-KNOWN_DIFFERENCES: dict[str, str] = {}
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "pygithub/PullRequest.setUp.txt#0": "`organization`: the recorded repository belongs to an organization; "
+                                        "the forge's owners are users, which github.com answers without it",
+}
 
 
 def _run(case: Case, root: Path) -> tuple[list[tuple[str, list[str]]], list[str]]:

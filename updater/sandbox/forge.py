@@ -24,6 +24,7 @@ from updater.sandbox import faults as F
 from updater.sandbox import merging, protection, serving
 from updater.sandbox.bare import ZERO, BareRepo
 from updater.sandbox.git_http import GitBackend
+from updater.sandbox.options import ForgeOptions
 from updater.sandbox.seed import commit_files, init_bare, keep_refs_loose
 from updater.sandbox.state import STATUS_FROM_GITLAB, Protection, Pull, Repo, RepoSettings, Store
 from updater.sandbox.web import PREFIXES, LoggedRequest
@@ -164,6 +165,15 @@ class Forge:
     @mergeability_delay.setter
     def mergeability_delay(self, seconds: float) -> None:
         self.store.mergeability_delay = seconds
+
+    @property
+    def options(self) -> ForgeOptions:
+        """Real behaviours acted out (`updater.sandbox.options`); replace it to turn one on."""
+        return self.store.options
+
+    @options.setter
+    def options(self, value: ForgeOptions) -> None:
+        self.store.options = value
 
     @property
     def rebase_delay(self) -> float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from updater.sandbox import merging
+from updater.sandbox.options import NO_PROTECTION
 from updater.sandbox.state import AutoMerge, Pull, Repo, Store, now_iso
 from updater.sandbox.web import Request, Response
 
@@ -230,9 +231,11 @@ def _mutations(store: Store, req: Request) -> dict[str, Callable[[dict[str, Any]
         inp = args.get("input") or {}
         repo, p = _find_pull(store, inp.get("pullRequestId"))
         if not repo.settings.allow_auto_merge:
-            raise GraphQLError("Auto merge is not allowed for this repository")
+            raise GraphQLError("Pull request Auto merge is not allowed for this repository")
         if p.state != "open":
             raise GraphQLError("Pull request is closed")
+        if store.options.auto_merge_needs_protection and p.base not in repo.settings.protected:
+            raise GraphQLError(NO_PROTECTION)
         m = merging.assess(store, repo, p)
         if inp.get("expectedHeadOid") and inp["expectedHeadOid"] != m.head_sha:
             raise GraphQLError("The expected head OID does not match the pull request's head")

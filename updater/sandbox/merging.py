@@ -33,6 +33,7 @@ class Mergeability:
     behind: bool  # the base tip is not in the head
     required_ci: str  # success | pending | failure for the protection's required contexts ("success" if none)
     any_ci: str  # the combined status of every context ("pending" when there is none)
+    checking: str = "checking"  # GitLab's word while not checked (options.gitlab_checking_status)
 
 
 def shas(repo: Repo, pull: Pull) -> tuple[str | None, str | None]:
@@ -62,10 +63,13 @@ def assess(store: Store, repo: Repo, pull: Pull) -> Mergeability:
     any_ci = combined([s.state for s in latest.values()])
     if pull.state != "open":
         return Mergeability(head, base, True, False, False, required_ci, any_ci)
+    shown = store.shown_head(pull, head)
+    if shown != head:  # options.head_lag: the API still shows the previous head, unchecked
+        return Mergeability(shown, base, False, False, False, required_ci, any_ci, store.options.gitlab_checking_status)
     checked = store.settled(pull, (base, head))
     conflict = checked and repo.bare.merge_tree(base, head) is None
     behind = not repo.bare.is_ancestor(base, head)
-    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci)
+    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status)
 
 
 def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, str]:
@@ -95,7 +99,7 @@ def gitlab_state(repo: Repo, pull: Pull, m: Mergeability) -> str:
     if pull.draft:
         return "draft_status"
     if not m.checked:
-        return "checking"
+        return m.checking
     if m.conflict:
         return "conflict"
     protection = repo.settings.protected.get(pull.base)
@@ -211,6 +215,7 @@ def observe_refs(store: Store) -> None:
                 head, base = shas(repo, pull)
                 if pull.state == "open" and head and base:
                     store.settled(pull, (base, head))
+                    store.shown_head(pull, head)
 
 
 def settle_auto_merges(store: Store) -> list[tuple[Repo, Pull]]:

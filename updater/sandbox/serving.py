@@ -6,6 +6,7 @@ answer, and record it in the request log (where the validating pytest fixture se
 from __future__ import annotations
 
 import json
+import re
 import logging
 import time
 from http.server import BaseHTTPRequestHandler
@@ -62,8 +63,23 @@ def _error_level(service: str, status: int | None, handler: BaseHTTPRequestHandl
     return logging.INFO
 
 
+_SMART_HTTP = re.compile(r"^(/[^/]+/[^/]+?)(?<!\.git)(/(?:info/refs|git-upload-pack|git-receive-pack))$")
+
+
+def with_git_suffix(target: str) -> str:
+    """`/owner/name/info/refs?...` → `/owner/name.git/info/refs?...` (options.git_urls_without_suffix:
+    GitHub and GitLab serve a repository's git URL with or without `.git`)."""
+    parts = urlsplit(target)
+    match = _SMART_HTTP.match(parts.path)
+    if not match:
+        return target
+    return f"{match.group(1)}.git{match.group(2)}" + (f"?{parts.query}" if parts.query else "")
+
+
 def dispatch(forge: Forge, handler: BaseHTTPRequestHandler) -> None:
     started = time.monotonic()
+    if forge.options.git_urls_without_suffix:
+        handler.path = with_git_suffix(handler.path)
     path = urlsplit(handler.path).path
     service = service_of(path)
     recorded = False
@@ -137,7 +153,7 @@ def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
 def _fault_answer(service: str, fault: F.Fault) -> Response:
     if fault.kind in ("rate_limit", "secondary_rate_limit") and service != "git":
         status, headers, body = F.rate_limit_answer(fault, "gitlab" if service == "gitlab" else "github",
-                                                    int(time.time()) + fault.retry_after)
+                                                    int(time.time()) + (fault.retry_after or 60))
     else:
         status, headers = fault.status, {}
         body = error_body(service, status, "Bad Gateway" if status == 502 else "Injected failure")

@@ -1,0 +1,43 @@
+"""Real behaviours of GitHub and GitLab the forge can act out, each off by default (`Forge.options`).
+
+Every field is something the real services do that a bot must survive; the defaults keep the forge
+as it was so tests written against it keep their meaning. A test turns one on with
+`forge.options = dataclasses.replace(forge.options, head_lag=2.0)`. Data only; the API modules read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GITLAB_CHECKING = ("checking", "unchecked", "preparing", "approvals_syncing")
+ACTIONS_MAY_NOT_CREATE = "GitHub Actions is not permitted to create or approve pull requests."
+NOT_COLLABORATOR = ("Reviews may only be requested from collaborators. One or more of the users or teams you "
+                    "specified is not a collaborator of the {repo} repository.")
+NO_PROTECTION = "Pull request Protected branch rules not configured for this branch"
+
+
+@dataclass(frozen=True)
+class ForgeOptions:
+    # GitLab answers 405 to auto-merge (merge_when_pipeline_succeeds / auto_merge) while the MR's head
+    # has no pipeline yet; GitLab creates pipelines asynchronously after a push or the MR's creation
+    # (python-gitlab#1939). Here a pipeline exists once a status was set for the head.
+    auto_merge_needs_pipeline: bool = False
+    # GitLab's detailed_merge_status while mergeability is computing (see Forge.mergeability_delay):
+    # newer GitLab says unchecked (after a push), preparing (a new MR) or approvals_syncing.
+    gitlab_checking_status: str = "checking"
+    # GitHub: seconds a pull request's head still shows the commit before a push; meanwhile
+    # enablePullRequestAutoMerge with expectedHeadOid = the pushed commit is refused.
+    head_lag: float = 0.0
+    # GitHub refuses auto-merge on a base branch without protection rules.
+    auto_merge_needs_protection: bool = False
+    # False: the token is GitHub Actions' GITHUB_TOKEN in a repository whose "Allow GitHub Actions to
+    # create and approve pull requests" is off: opening a pull request is a 403.
+    actions_may_create_pulls: bool = True
+    # None: anyone may be asked to review; otherwise asking anyone else is GitHub's 422.
+    collaborators: frozenset[str] | None = None
+    # GitHub and GitLab serve git at https://host/owner/name as well as .../name.git.
+    git_urls_without_suffix: bool = False
+
+    def __post_init__(self) -> None:
+        if self.gitlab_checking_status not in GITLAB_CHECKING:
+            raise ValueError(f"gitlab_checking_status must be one of {GITLAB_CHECKING}")
