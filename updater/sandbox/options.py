@@ -7,7 +7,7 @@ as it was so tests written against it keep their meaning. A test turns one on wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 GITLAB_CHECKING = ("checking", "unchecked", "preparing", "approvals_syncing")
 ACTIONS_MAY_NOT_CREATE = "GitHub Actions is not permitted to create or approve pull requests."
@@ -41,3 +41,24 @@ class ForgeOptions:
     def __post_init__(self) -> None:
         if self.gitlab_checking_status not in GITLAB_CHECKING:
             raise ValueError(f"gitlab_checking_status must be one of {GITLAB_CHECKING}")
+
+
+def parse(text: str, base: ForgeOptions | None = None) -> ForgeOptions:
+    """`head_lag=2,auto_merge_needs_pipeline=1,collaborators=alice:bob` (the pytest fixture reads it
+    from UPDATER_SANDBOX_FORGE_OPTIONS, to run any forge test against a real behaviour)."""
+    known = {f.name: f for f in fields(ForgeOptions)}
+    changes: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in known:
+            raise ValueError(f"unknown forge option {name!r}; known: {', '.join(known)}")
+        default = getattr(ForgeOptions(), name)
+        if isinstance(default, bool):
+            changes[name] = value.lower() in ("1", "true", "yes", "on", "")
+        elif isinstance(default, float):
+            changes[name] = float(value)
+        elif name == "collaborators":
+            changes[name] = frozenset(v for v in value.split(":") if v)
+        else:
+            changes[name] = value
+    return replace(base or ForgeOptions(), **changes)  # type: ignore[arg-type]

@@ -28,17 +28,22 @@ GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_su
 `observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
 `github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.
 
+`UPDATER_SANDBOX_FORGE_OPTIONS=head_lag=2,auto_merge_needs_pipeline=1 pytest ...` runs tests with
+real behaviours on (`updater.sandbox.options`); unset, every option keeps its default.
+
 Code that runs a forge outside the fixture (the demo, `updater sandbox serve --validate`, the
 benchmark) can do the same with `updater.sandbox.schemas.entry_violations` as an observer.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from updater.sandbox.forge import Forge
+from updater.sandbox.options import parse
 from updater.sandbox.schemas import entry_violations
 
 
@@ -46,6 +51,7 @@ from updater.sandbox.schemas import entry_violations
 def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forge]:
     violations: list[str] = []
     server = Forge(tmp_path_factory.mktemp("forge"))
+    server.options = parse(os.environ.get("UPDATER_SANDBOX_FORGE_OPTIONS", ""))  # default: none on
     server.observers.append(lambda entry: violations.extend(entry_violations(entry)))
     with server:
         yield server

@@ -216,7 +216,7 @@ class Store:
         with self.lock:
             now = time.monotonic()
             if pull.shown_head is None or self.options.head_lag <= 0:
-                pull.shown_head, pull.head_moved_at = head, now
+                pull.shown_head, pull.head_moved_at = head, 0.0
             elif pull.shown_head != head:
                 if pull.head_moved_at <= 0:
                     pull.head_moved_at = now
