@@ -140,7 +140,9 @@ def _kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
 
 
 def _compare(real: Any, got: Any, where: str, depth: int, found: list[str]) -> None:
@@ -193,5 +195,7 @@ def rewrite(text: str, world: World, pulls: dict[str, str], shas: dict[str, str]
         return out
 
     text = re.sub(r"/repos/([^/]+)/([^/?]+)(?:/(pulls|issues)/(\d+))?", repo_part, text)
-    text = re.sub(r"\b[0-9a-f]{40}\b", lambda m: world.shas[shas.get(m.group(0), "head")], text)
-    return text
+    def sha_part(match: re.Match[str]) -> str:
+        return world.shas[shas.get(match.group(0), "head")]
+
+    return re.sub(r"\b[0-9a-f]{40}\b", sha_part, text)

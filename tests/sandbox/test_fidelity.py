@@ -62,7 +62,7 @@ class Case:
     exchanges: list[Exchange]
     pulls: dict[str, str] = field(default_factory=dict)
     shas: dict[str, str] = field(default_factory=dict)
-    setup: Callable[[Forge, World], None] | None = None
+    setup: Callable[[Forge, World], object] | None = None
 
 
 def _pick(exchanges: list[Exchange], *indices: int) -> list[Exchange]:

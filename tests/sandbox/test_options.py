@@ -33,7 +33,8 @@ def _gql(forge: Forge, query: str, **variables: Any) -> dict[str, Any]:
     answer = requests.post(f"{forge.url}/api/graphql", json={"query": query, "variables": variables},
                            headers={"Authorization": f"bearer {forge.token}"}, timeout=10)
     assert answer.status_code == 200
-    return answer.json()
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def _github_pr(forge: Forge, tmp_path: Path) -> tuple[Workspace, github.PullRequest.PullRequest]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from urllib.request import Request, urlopen
 from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 from updater.proc import Result
 from updater.sandbox.kube.discovery import BUILTIN, REMOVED_VERSIONS, Discovery
@@ -77,8 +77,10 @@ def test_kubectl_applies_hpa_pdb_and_cluster_kinds(kube_api: KubeApiServer, kube
     (tmp_path / "m.yaml").write_text(HPA)
     out = kubectl("apply", "--server-side", "-f", str(tmp_path / "m.yaml"))
     assert out.returncode == 0, out.stderr.decode()
-    assert kube_api.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", "default")["spec"]["maxReplicas"] == 3
-    assert kube_api.get("scheduling.k8s.io/v1", "PriorityClass", "high")["value"] == 1000
+    hpa = kube_api.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", "default")
+    high = kube_api.get("scheduling.k8s.io/v1", "PriorityClass", "high")
+    assert hpa is not None and hpa["spec"]["maxReplicas"] == 3
+    assert high is not None and high["value"] == 1000
     listed = kubectl("get", "hpa,pdb", "-n", "default", "-o", "name")
     assert listed.out.split() == ["horizontalpodautoscaler.autoscaling/web", "poddisruptionbudget.policy/web"]
 
