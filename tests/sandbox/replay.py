@@ -86,21 +86,18 @@ def _json(text: str) -> Any:
 
 @dataclass
 class World:
-    """acme/gitops on the forge: main with two commits, PR `open` (topic → main, behind main by
+    """A repository (`repo`, e.g. acme/gitops) on the forge: main with two commits, PR `open` (topic → main, behind main by
     nothing) and PR `merged` (done → main, merged); `shas` by role: main, main_parent, head."""
 
     forge: Forge
+    repo: str
     numbers: dict[str, int] = field(default_factory=dict)
     node_ids: dict[str, str] = field(default_factory=dict)
     shas: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def repo(self) -> str:
-        return "acme/gitops"
 
-
-def build_world(forge: Forge) -> World:
-    world = World(forge)
+def build_world(forge: Forge, repo: str = "acme/gitops") -> World:
+    world = World(forge, repo)
     forge.create_repo(world.repo, {"README.md": "# gitops\n"})
     world.shas["main_parent"] = forge.repo(world.repo).bare.rev_parse("refs/heads/main") or ""
     world.shas["main"] = forge.commit(world.repo, "main", {"a.txt": "a\n"}, "a")
