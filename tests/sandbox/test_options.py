@@ -107,6 +107,8 @@ def test_pull_head_lags_a_push_and_expected_head_is_refused_meanwhile(forge: For
     repo = github_client(forge).get_repo("acme/gitops")
     lagging = repo.get_pull(pr.number)
     assert lagging.head.sha == old and lagging.mergeable is None and lagging.mergeable_state == "unknown"
+    project = gitlab.Gitlab(forge.gitlab_api_url, private_token=forge.token).projects.get("acme/gitops")
+    assert project.mergerequests.get(pr.number).sha == new  # GitLab's view does not lag
     refused = _enable(forge, pr, head=new)
     assert refused["data"]["enablePullRequestAutoMerge"] is None and "expected head" in refused["errors"][0]["message"]
     time.sleep(1.1)

@@ -147,11 +147,11 @@ def pull(req: Request, repo: Repo, p: Pull, m: Mergeability, *, full: bool = Tru
         "issue_url": f"{r}/issues/{p.number}", "commits_url": f"{r}/pulls/{p.number}/commits",
         "review_comments_url": f"{r}/pulls/{p.number}/comments",
         "review_comment_url": f"{r}/pulls/comments{{/number}}",
-        "comments_url": f"{r}/issues/{p.number}/comments", "statuses_url": f"{r}/statuses/{m.head_sha}",
+        "comments_url": f"{r}/issues/{p.number}/comments", "statuses_url": f"{r}/statuses/{m.github_head_sha}",
         "labels": labels(req, repo, p), "assignee": user(req, p.assignees[0]) if p.assignees else None,
         "assignees": [user(req, a) for a in p.assignees], "milestone": None,
         "requested_reviewers": [user(req, r_) for r_ in p.requested_reviewers], "requested_teams": [],
-        "head": _side(req, repo, p.head, m.head_sha), "base": _side(req, repo, p.base, m.base_sha),
+        "head": _side(req, repo, p.head, m.github_head_sha), "base": _side(req, repo, p.base, m.base_sha),
         "created_at": p.created_at, "updated_at": p.updated_at, "closed_at": p.closed_at,
         "merged_at": p.merged_at, "merge_commit_sha": p.merge_commit_sha, "author_association": "MEMBER",
         "auto_merge": _auto_merge(req, p),
@@ -159,7 +159,7 @@ def pull(req: Request, repo: Repo, p: Pull, m: Mergeability, *, full: bool = Tru
             "self": f"{r}/pulls/{p.number}", "html": html, "issue": f"{r}/issues/{p.number}",
             "comments": f"{r}/issues/{p.number}/comments", "review_comments": f"{r}/pulls/{p.number}/comments",
             "review_comment": f"{r}/pulls/comments{{/number}}", "commits": f"{r}/pulls/{p.number}/commits",
-            "statuses": f"{r}/statuses/{m.head_sha}"}.items()},
+            "statuses": f"{r}/statuses/{m.github_head_sha}"}.items()},
     }
     if full:
         mergeable, state = github_state(repo, p, m)

@@ -34,6 +34,12 @@ class Mergeability:
     required_ci: str  # success | pending | failure for the protection's required contexts ("success" if none)
     any_ci: str  # the combined status of every context ("pending" when there is none)
     checking: str = "checking"  # GitLab's word while not checked (options.gitlab_checking_status)
+    lagging_head: str | None = None  # options.head_lag: the previous head GitHub still shows
+
+    @property
+    def github_head_sha(self) -> str | None:
+        """The head GitHub's API shows (and checks expectedHeadOid against)."""
+        return self.lagging_head or self.head_sha
 
 
 def shas(repo: Repo, pull: Pull) -> tuple[str | None, str | None]:
@@ -64,19 +70,18 @@ def assess(store: Store, repo: Repo, pull: Pull) -> Mergeability:
     if pull.state != "open":
         return Mergeability(head, base, True, False, False, required_ci, any_ci)
     shown = store.shown_head(pull, head)
-    if shown != head:  # options.head_lag: the API still shows the previous head, unchecked
-        return Mergeability(shown, base, False, False, False, required_ci, any_ci, store.options.gitlab_checking_status)
     checked = store.settled(pull, (base, head))
     conflict = checked and repo.bare.merge_tree(base, head) is None
     behind = not repo.bare.is_ancestor(base, head)
-    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status)
+    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status,
+                        shown if shown != head else None)
 
 
 def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, str]:
     """(mergeable, mergeable_state) as GitHub reports them."""
     if pull.state != "open":
         return None, "unknown"
-    if not m.checked:
+    if not m.checked or m.lagging_head:
         return None, "unknown"
     if m.conflict:
         return False, "dirty"

@@ -25,8 +25,9 @@ class ForgeOptions:
     # GitLab's detailed_merge_status while mergeability is computing (see Forge.mergeability_delay):
     # newer GitLab says unchecked (after a push), preparing (a new MR) or approvals_syncing.
     gitlab_checking_status: str = "checking"
-    # GitHub: seconds a pull request's head still shows the commit before a push; meanwhile
-    # enablePullRequestAutoMerge with expectedHeadOid = the pushed commit is refused.
+    # GitHub: seconds a pull request's head (REST head.sha, GraphQL headRefOid) still shows the commit
+    # before a push, mergeable null / mergeable_state unknown meanwhile; enablePullRequestAutoMerge
+    # with expectedHeadOid = the pushed commit is refused until it catches up. GitLab is unaffected.
     head_lag: float = 0.0
     # GitHub refuses auto-merge on a base branch without protection rules.
     auto_merge_needs_protection: bool = False
