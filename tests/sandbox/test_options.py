@@ -53,7 +53,7 @@ def _enable(forge: Forge, pr: github.PullRequest.PullRequest, head: str | None =
 
 def test_defaults_are_the_forge_as_it_was() -> None:
     assert ForgeOptions() == ForgeOptions(
-        auto_merge_needs_pipeline=False, gitlab_checking_status="checking", head_lag=0.0,
+        auto_merge_needs_pipeline=False, pipeline_after=None, gitlab_checking_status="checking", head_lag=0.0,
         auto_merge_needs_protection=False, actions_may_create_pulls=True, collaborators=None,
         git_urls_without_suffix=False)
     with pytest.raises(ValueError, match="gitlab_checking_status"):
@@ -78,6 +78,21 @@ def test_gitlab_refuses_auto_merge_until_the_head_has_a_pipeline(forge: Forge, t
     forge.set_status("acme/gitops", "topic", "running")  # the pipeline GitLab creates a moment later
     mr.merge(merge_when_pipeline_succeeds=True)
     assert forge.pull("acme/gitops", mr.iid).auto_merge is not None
+    forge.set_status("acme/gitops", "topic", "success")
+    assert wait_for(lambda: forge.pull("acme/gitops", mr.iid).merged)
+
+
+def test_gitlab_creates_the_pipeline_a_moment_after_the_mr(forge: Forge, tmp_path: Path) -> None:
+    _on(forge, auto_merge_needs_pipeline=True, pipeline_after=0.3)
+    _, mr = _gitlab_mr(forge, tmp_path)
+    with pytest.raises(gitlab.GitlabMRClosedError):
+        mr.merge(merge_when_pipeline_succeeds=True)  # right after creation: no pipeline yet
+    repo = forge.repo("acme/gitops")
+    head = repo.bare.rev_parse("refs/heads/topic") or ""
+    created = wait_for(lambda: repo.latest_statuses(head).get("ci"))
+    assert created is not None and (created.state, created.creator) == ("pending", "gitlab-ci")
+    assert mr.manager.get(mr.iid).head_pipeline is not None
+    mr.merge(merge_when_pipeline_succeeds=True)
     forge.set_status("acme/gitops", "topic", "success")
     assert wait_for(lambda: forge.pull("acme/gitops", mr.iid).merged)
 
@@ -174,9 +189,10 @@ def test_secondary_rate_limit_without_retry_after(forge: Forge) -> None:
 
 
 def test_options_parse_from_text() -> None:
-    got = parse("head_lag=2, auto_merge_needs_pipeline=1,collaborators=alice:bob,gitlab_checking_status=preparing")
+    got = parse("head_lag=2, auto_merge_needs_pipeline=1,collaborators=alice:bob,gitlab_checking_status=preparing,"
+                "pipeline_after=0.5")
     assert got == ForgeOptions(head_lag=2.0, auto_merge_needs_pipeline=True, collaborators=frozenset({"alice", "bob"}),
-                               gitlab_checking_status="preparing")
+                               gitlab_checking_status="preparing", pipeline_after=0.5)
     assert parse("") == ForgeOptions()
     with pytest.raises(ValueError, match="unknown forge option 'lag'"):
         parse("lag=1")

@@ -62,7 +62,7 @@ class Forge:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # an AF_INET server: host is a str
 
     @property
     def port(self) -> int:
@@ -241,6 +241,7 @@ class Forge:
         """Auto-merge needs no request to happen: mergeability lag and CI finish on their own."""
         while not self._stopped.wait(0.05):
             try:
+                merging.start_pipelines(self.store)
                 if any(p.auto_merge for r in list(self.store.repos.values()) for p in list(r.pulls.values())):
                     self.settle()
             except Exception:  # keep ticking; the failure is logged for the test or operator to see

@@ -8,6 +8,8 @@ commit plus a compare-and-swap ref update, so a push racing a merge makes one of
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 
 from updater.sandbox.bare import BareRepo, Person, RefMoved
@@ -193,16 +195,18 @@ def update_branch(store: Store, repo: Repo, pull: Pull, *, method: str = "merge"
         raise Refused("sha", "expected_head_sha does not match the pull request's current HEAD ref")
     if not m.behind:
         raise Refused("up_to_date", "There are no new commits on the base branch.")
+    head, base = m.head_sha, m.base_sha
+    assert head and base  # _open_with_branches refused a pull request without both branches
     if method == "rebase":
-        tip = repo.bare.rebase(m.base_sha, repo.bare.commits_between(m.base_sha, m.head_sha), FORGE)
+        tip = repo.bare.rebase(base, repo.bare.commits_between(base, head), FORGE)
         if tip is None:
             raise Refused("conflict", "Rebase failed: Rebase locally, resolve all conflicts, then push the branch.")
     else:
-        tree = repo.bare.merge_tree(m.head_sha, m.base_sha)
+        tree = repo.bare.merge_tree(head, base)
         if tree is None:
             raise Refused("conflict", "merge conflict between base and head")
         text = f"Merge branch '{pull.base}' into {pull.head}\n"
-        tip = repo.bare.commit_tree(tree, [m.head_sha, m.base_sha], text, committer=FORGE)
+        tip = repo.bare.commit_tree(tree, [head, base], text, committer=FORGE)
     try:
         repo.bare.update_ref(f"refs/heads/{pull.head}", tip, m.head_sha)
     except RefMoved as err:
@@ -221,6 +225,23 @@ def observe_refs(store: Store) -> None:
                 if pull.state == "open" and head and base:
                     store.settled(pull, (base, head))
                     store.shown_head(pull, head)
+
+
+def start_pipelines(store: Store) -> None:
+    """options.pipeline_after: GitLab creates an MR head's pipeline a while after the push."""
+    after = store.options.pipeline_after
+    if after is None:
+        return
+    with store.lock:
+        for repo in list(store.repos.values()):
+            for pull in list(repo.pulls.values()):
+                head = shas(repo, pull)[0]
+                if pull.state != "open" or not head or repo.latest_statuses(head):
+                    continue
+                store.settled(pull, (shas(repo, pull)[1] or "", head))  # starts the clock on a new head
+                if time.monotonic() - pull.seen_at >= after:
+                    store.add_status(repo, head, "pending", "ci", description="pipeline created",
+                                     creator="gitlab-ci")
 
 
 def settle_auto_merges(store: Store) -> list[tuple[Repo, Pull]]:

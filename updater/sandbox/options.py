@@ -22,6 +22,10 @@ class ForgeOptions:
     # has no pipeline yet; GitLab creates pipelines asynchronously after a push or the MR's creation
     # (python-gitlab#1939). Here a pipeline exists once a status was set for the head.
     auto_merge_needs_pipeline: bool = False
+    # Seconds after an MR's head appears until GitLab has created its pipeline (a `pending` status,
+    # context "ci", creator "gitlab-ci"; set_status(..., "success") finishes it). None: the forge
+    # creates none, tests report CI themselves.
+    pipeline_after: float | None = None
     # GitLab's detailed_merge_status while mergeability is computing (see Forge.mergeability_delay):
     # newer GitLab says unchecked (after a push), preparing (a new MR) or approvals_syncing.
     gitlab_checking_status: str = "checking"
@@ -54,7 +58,9 @@ def parse(text: str, base: ForgeOptions | None = None) -> ForgeOptions:
         if name not in known:
             raise ValueError(f"unknown forge option {name!r}; known: {', '.join(known)}")
         default = getattr(ForgeOptions(), name)
-        if isinstance(default, bool):
+        if name == "pipeline_after":
+            changes[name] = float(value) if value else None
+        elif isinstance(default, bool):
             changes[name] = value.lower() in ("1", "true", "yes", "on", "")
         elif isinstance(default, float):
             changes[name] = float(value)
