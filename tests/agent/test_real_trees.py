@@ -15,6 +15,7 @@ import pytest
 
 from tests.agent.conftest import REPO, TOKEN, GitOpsRepo, agent_namespace, make_agent
 from tests.gitrepos import askpass_env, clone, make_remote
+from tests.sandbox.replay import provenance_mismatches
 from updater.proc import Result
 from updater.sandbox.git_http import GitHttpServer
 from updater.sandbox.kube.server import KubeApiServer
@@ -93,3 +94,8 @@ def test_agent_applies_a_real_tree_then_writes_nothing(tree_repo: GitOpsRepo, ku
     where = ["-n", tree.namespace] if tree.namespace else []
     diff = kubectl("diff", "--server-side", "--force-conflicts", *where, *args)
     assert diff.returncode == 0 and diff.out == "", diff.out + diff.err
+
+
+def test_trees_are_the_ones_provenance_names() -> None:
+    assert provenance_mismatches(TREES) == []
+    assert len([p for p in TREES.rglob("*") if p.is_file()]) - 1 == 21

@@ -196,3 +196,18 @@ def rewrite(text: str, world: World, pulls: dict[str, str], shas: dict[str, str]
         return world.shas[shas.get(match.group(0), "head")]
 
     return re.sub(r"\b[0-9a-f]{40}\b", sha_part, text)
+
+
+def provenance_mismatches(directory: Path) -> list[str]:
+    """Files whose sha256 differs from the one their PROVENANCE.md table gives (or that are missing)."""
+    import hashlib  # only this check needs it
+
+    wrong = []
+    for line in (directory / "PROVENANCE.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not re.fullmatch(r"[0-9a-f]{64}", cells[-1]):
+            continue
+        path = directory / cells[0]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != cells[-1]:
+            wrong.append(cells[0])
+    return wrong

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.sandbox.replay import Exchange, World, build_world, call, differences, octokit, pygithub, reported, rewrite
+from tests.sandbox.replay import (RECORDINGS, Exchange, World, build_world, call, differences, octokit,
+                                  provenance_mismatches, pygithub, reported, rewrite)
 from updater.sandbox import faults
 from updater.sandbox.forge import Forge
 from updater.sandbox.options import ForgeOptions
@@ -184,3 +185,8 @@ def test_replayed_exchanges_match(forge: Forge) -> None:
     print(f"\nforge fidelity: {len(results) - len(differing)}/{len(results)} recorded exchanges match")
     assert {s: d for s, d in differing.items() if s not in KNOWN_DIFFERENCES} == {}
     assert sorted(s for s in KNOWN_DIFFERENCES if s not in differing) == []  # fixed: take it off the list
+
+
+def test_recordings_are_the_ones_provenance_names() -> None:
+    assert provenance_mismatches(RECORDINGS) == []
+    assert len(list(RECORDINGS.rglob("*.*"))) - 1 == 22  # every vendored file has its row (PROVENANCE.md aside)
