@@ -30,7 +30,7 @@ class Fault:
     service: str = "any"
     status: int = 502
     seconds: float = 0.0
-    retry_after: int = 1
+    retry_after: int | None = 1  # None: no Retry-After header (GitHub's secondary limits often send none)
     path_contains: str = ""
     method: str = ""
     times: int = 1
@@ -44,11 +44,11 @@ def http_status(status: int = 502, **where: object) -> Fault:
     return Fault("status", status=status, **where)  # type: ignore[arg-type]
 
 
-def rate_limit(retry_after: int = 1, **where: object) -> Fault:
+def rate_limit(retry_after: int | None = 1, **where: object) -> Fault:
     return Fault("rate_limit", retry_after=retry_after, **where)  # type: ignore[arg-type]
 
 
-def secondary_rate_limit(retry_after: int = 1, **where: object) -> Fault:
+def secondary_rate_limit(retry_after: int | None = 1, **where: object) -> Fault:
     return Fault("secondary_rate_limit", retry_after=retry_after, **where)  # type: ignore[arg-type]
 
 
@@ -62,16 +62,16 @@ def drop(**where: object) -> Fault:
 
 def rate_limit_answer(fault: Fault, service: str, reset_epoch: int) -> tuple[int, dict[str, str], object]:
     """(status, headers, body) of a rate-limited answer as `service` sends it."""
+    retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
     if service == "gitlab":
-        headers = {"Retry-After": str(fault.retry_after), "RateLimit-Limit": "600", "RateLimit-Remaining": "0",
+        headers = {**retry, "RateLimit-Limit": "600", "RateLimit-Remaining": "0",
                    "RateLimit-Reset": str(reset_epoch), "RateLimit-Observed": "601",
                    "RateLimit-Name": "throttle_authenticated_api", "Content-Type": "text/plain"}
         return 429, headers, b"Retry later\n"
     if fault.kind == "secondary_rate_limit":
-        return 403, {"Retry-After": str(fault.retry_after)}, {"message": GITHUB_SECONDARY,
+        return 403, retry, {"message": GITHUB_SECONDARY,
                                                              "documentation_url": GITHUB_SECONDARY_DOCS}
     headers = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Used": "5000",
-               "X-RateLimit-Reset": str(reset_epoch), "X-RateLimit-Resource": "core",
-               "Retry-After": str(fault.retry_after)}
+               "X-RateLimit-Reset": str(reset_epoch), "X-RateLimit-Resource": "core", **retry}
     return 403, headers, {"message": GITHUB_PRIMARY,
                           "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}

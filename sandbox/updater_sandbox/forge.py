@@ -24,6 +24,7 @@ from updater_sandbox import faults as F
 from updater_sandbox import merging, protection, serving
 from updater_sandbox.bare import ZERO, BareRepo
 from updater_sandbox.git_http import GitBackend
+from updater_sandbox.options import ForgeOptions
 from updater_sandbox.seed import commit_files, init_bare, keep_refs_loose
 from updater_sandbox.state import STATUS_FROM_GITLAB, Protection, Pull, Repo, RepoSettings, Store
 from updater_sandbox.web import PREFIXES, LoggedRequest
@@ -61,7 +62,7 @@ class Forge:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # an AF_INET server: host is a str
 
     @property
     def port(self) -> int:
@@ -166,6 +167,15 @@ class Forge:
         self.store.mergeability_delay = seconds
 
     @property
+    def options(self) -> ForgeOptions:
+        """Real behaviours acted out (`updater_sandbox.options`); replace it to turn one on."""
+        return self.store.options
+
+    @options.setter
+    def options(self, value: ForgeOptions) -> None:
+        self.store.options = value
+
+    @property
     def rebase_delay(self) -> float:
         return self.store.rebase_delay
 
@@ -231,6 +241,7 @@ class Forge:
         """Auto-merge needs no request to happen: mergeability lag and CI finish on their own."""
         while not self._stopped.wait(0.05):
             try:
+                merging.start_pipelines(self.store)
                 if any(p.auto_merge for r in list(self.store.repos.values()) for p in list(r.pulls.values())):
                     self.settle()
             except Exception:  # keep ticking; the failure is logged for the test or operator to see

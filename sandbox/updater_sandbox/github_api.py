@@ -97,6 +97,15 @@ def get_ref(store: Store, req: Request, owner: str, repo: str, ref: str) -> Resp
     return ok("git/get-ref", J.ref(req, r, name, sha))
 
 
+@routes.add("GET", "/repos/{owner}/{repo}/git/refs", "git/list-matching-refs")
+@routes.add("GET", "/repos/{owner}/{repo}/git/refs/", "git/list-matching-refs")
+def all_refs(store: Store, req: Request, owner: str, repo: str) -> Response:
+    """Every branch and tag (octokit's git-refs fixture lists them at `git/refs/`)."""
+    r = find_repo(store, owner, repo)
+    refs = {**r.bare.refs("refs/heads/"), **r.bare.refs("refs/tags/")}
+    return ok("git/list-matching-refs", [J.ref(req, r, n, s) for n, s in sorted(refs.items())])
+
+
 @routes.add("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref*}", "git/list-matching-refs")
 def matching_refs(store: Store, req: Request, owner: str, repo: str, ref: str) -> Response:
     r = find_repo(store, owner, repo)
@@ -187,7 +196,7 @@ def combined_status(store: Store, req: Request, owner: str, repo: str, ref: str)
     sha = r.bare.rev_parse(unquote(ref))
     if sha is None:
         raise not_found()
-    latest = list(r.latest_statuses(sha).values())
+    latest = sorted(r.latest_statuses(sha).values(), key=lambda s: s.id)  # github.com: oldest context first
     body = {"state": merging.combined([s.state for s in latest]), "sha": sha, "total_count": len(latest),
             "statuses": [{k: v for k, v in J.status(req, r, s).items() if k != "creator"} | {"required": None}
                          for s in latest],

@@ -62,6 +62,11 @@ def repository(req: Request, repo: Repo) -> dict[str, Any]:
         "created_at": repo.created_at, "updated_at": repo.created_at, "pushed_at": repo.created_at,
         "has_issues": True, "has_wiki": False, "has_pages": False, "has_projects": False,
         "has_downloads": False, "has_discussions": False, "archived": False, "disabled": False,
+        # read by PyGithub's Repository (keys github.com sends on every repository)
+        "allow_forking": True, "is_template": False, "web_commit_signoff_required": False, "topics": [],
+        "temp_clone_token": "", "use_squash_pr_title_as_default": False,
+        "squash_merge_commit_title": "COMMIT_OR_PR_TITLE", "squash_merge_commit_message": "COMMIT_MESSAGES",
+        "merge_commit_title": "MERGE_MESSAGE", "merge_commit_message": "PR_TITLE",
     }
 
 
@@ -136,16 +141,17 @@ def pull(req: Request, repo: Repo, p: Pull, m: Mergeability, *, full: bool = Tru
     html = f"{req.base}/{repo.full_name}/pull/{p.number}"
     body: dict[str, Any] = {
         "id": p.id, "node_id": f"PR_{p.id}", "number": p.number, "state": p.state, "locked": False,
+        "active_lock_reason": None,
         "title": p.title, "body": p.body, "draft": p.draft, "user": user(req, p.author),
         "url": f"{r}/pulls/{p.number}", "html_url": html, "diff_url": f"{html}.diff", "patch_url": f"{html}.patch",
         "issue_url": f"{r}/issues/{p.number}", "commits_url": f"{r}/pulls/{p.number}/commits",
         "review_comments_url": f"{r}/pulls/{p.number}/comments",
         "review_comment_url": f"{r}/pulls/comments{{/number}}",
-        "comments_url": f"{r}/issues/{p.number}/comments", "statuses_url": f"{r}/statuses/{m.head_sha}",
+        "comments_url": f"{r}/issues/{p.number}/comments", "statuses_url": f"{r}/statuses/{m.github_head_sha}",
         "labels": labels(req, repo, p), "assignee": user(req, p.assignees[0]) if p.assignees else None,
         "assignees": [user(req, a) for a in p.assignees], "milestone": None,
         "requested_reviewers": [user(req, r_) for r_ in p.requested_reviewers], "requested_teams": [],
-        "head": _side(req, repo, p.head, m.head_sha), "base": _side(req, repo, p.base, m.base_sha),
+        "head": _side(req, repo, p.head, m.github_head_sha), "base": _side(req, repo, p.base, m.base_sha),
         "created_at": p.created_at, "updated_at": p.updated_at, "closed_at": p.closed_at,
         "merged_at": p.merged_at, "merge_commit_sha": p.merge_commit_sha, "author_association": "MEMBER",
         "auto_merge": _auto_merge(req, p),
@@ -153,7 +159,7 @@ def pull(req: Request, repo: Repo, p: Pull, m: Mergeability, *, full: bool = Tru
             "self": f"{r}/pulls/{p.number}", "html": html, "issue": f"{r}/issues/{p.number}",
             "comments": f"{r}/issues/{p.number}/comments", "review_comments": f"{r}/pulls/{p.number}/comments",
             "review_comment": f"{r}/pulls/comments{{/number}}", "commits": f"{r}/pulls/{p.number}/commits",
-            "statuses": f"{r}/statuses/{m.head_sha}"}.items()},
+            "statuses": f"{r}/statuses/{m.github_head_sha}"}.items()},
     }
     if full:
         mergeable, state = github_state(repo, p, m)
@@ -180,6 +186,7 @@ def issue(req: Request, repo: Repo, p: Pull) -> dict[str, Any]:
     return {
         "id": p.id, "node_id": f"I_{p.id}", "number": p.number, "title": p.title, "body": p.body,
         "state": p.state, "locked": False, "user": user(req, p.author), "labels": labels(req, repo, p),
+        "closed_by": user(req, p.merged_by or p.author) if p.state == "closed" else None,
         "assignee": user(req, p.assignees[0]) if p.assignees else None,
         "assignees": [user(req, a) for a in p.assignees], "milestone": None, "comments": len(p.comments),
         "url": f"{r}/issues/{p.number}", "html_url": f"{req.base}/{repo.full_name}/pull/{p.number}",

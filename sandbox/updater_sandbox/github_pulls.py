@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from updater_sandbox import github_json as J
 from updater_sandbox import merging
 from updater_sandbox.github_api import find_pull, find_repo, invalid, json_object, not_found, ok, pull_json, routes
+from updater_sandbox.options import ACTIONS_MAY_NOT_CREATE, NOT_COLLABORATOR
 from updater_sandbox.state import Comment, Pull, Repo, Store, now_iso
 from updater_sandbox.web import ApiError, Request, Response, paginate
 
@@ -38,6 +39,9 @@ def list_pulls(store: Store, req: Request, owner: str, repo: str) -> Response:
 @routes.add("POST", "/repos/{owner}/{repo}/pulls", "pulls/create")
 def create_pull(store: Store, req: Request, owner: str, repo: str) -> Response:
     r = find_repo(store, owner, repo)
+    if not store.options.actions_may_create_pulls:
+        raise ApiError(403, {"message": ACTIONS_MAY_NOT_CREATE, "status": "403",
+                             "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"})
     body = json_object(req)
     head, base, title = body.get("head"), body.get("base"), body.get("title")
     if not isinstance(head, str) or not isinstance(base, str):
@@ -114,7 +118,9 @@ def pull_commits(store: Store, req: Request, owner: str, repo: str, number: str)
 @routes.add("GET", "/repos/{owner}/{repo}/pulls/{number}/merge", "pulls/check-if-merged")
 def is_merged(store: Store, req: Request, owner: str, repo: str, number: str) -> Response:
     merged = find_pull(find_repo(store, owner, repo), number).merged
-    return Response(204 if merged else 404, None, {}, "pulls/check-if-merged")  # both without a body
+    if not merged:  # github.com: {"message": "Not Found"} (PyGithub's testMerge recording)
+        return Response(404, J.error(404, "Not Found"), {}, "pulls/check-if-merged")
+    return Response(204, None, {}, "pulls/check-if-merged")
 
 
 @routes.add("PUT", "/repos/{owner}/{repo}/pulls/{number}/merge", "pulls/merge")
@@ -162,6 +168,8 @@ def request_reviewers(store: Store, req: Request, owner: str, repo: str, number:
     for login in json_object(req).get("reviewers") or []:
         if login == pull.author:
             raise invalid("Review cannot be requested from pull request author.", field="reviewers")
+        if store.options.collaborators is not None and login not in store.options.collaborators:
+            raise ApiError(422, J.error(422, NOT_COLLABORATOR.format(repo=r.full_name)))
         if login not in pull.requested_reviewers:
             pull.requested_reviewers.append(str(login))
     return ok("pulls/request-reviewers", pull_json(store, req, r, pull, full=False), 201)

@@ -261,7 +261,9 @@ def merge_mr(store: Store, req: Request, id: str, iid: str) -> Response:
     auto = boolean(params.get("auto_merge", params.get("merge_when_pipeline_succeeds", False)))
     detailed = merging.gitlab_state(repo, pull, m)
     pipeline_running = bool(m.head_sha and repo.latest_statuses(m.head_sha)) and m.any_ci == "pending"
-    if auto and (pipeline_running or detailed in ("checking", "ci_still_running")):
+    if auto and store.options.auto_merge_needs_pipeline and not (m.head_sha and repo.latest_statuses(m.head_sha)):
+        raise error(405, "405 Method Not Allowed")  # no pipeline (yet): GitLab will not wait for one
+    if auto and (pipeline_running or detailed in (m.checking, "ci_still_running")):
         pull.auto_merge = AutoMerge(method=method, enabled_by=store.login(req.token), enabled_at=now_iso(),
                                     commit_title=params.get("merge_commit_message"), sha=sha, via="gitlab")
         return ok(op, mr_json(store, req, repo, pull))

@@ -74,7 +74,8 @@ def pipeline(req: Request, repo: Repo, p: Pull, m: Mergeability) -> dict[str, An
 def merge_request(req: Request, repo: Repo, p: Pull, m: Mergeability, *, single: bool = True,
                   extras: tuple[str, ...] = ()) -> dict[str, Any]:
     detailed = gitlab_state(repo, p, m)
-    merge_status = {"checking": "checking", "conflict": "cannot_be_merged"}.get(detailed, "can_be_merged")
+    merge_status = {"checking": "checking", "preparing": "checking", "approvals_syncing": "checking",
+                    "unchecked": "unchecked", "conflict": "cannot_be_merged"}.get(detailed, "can_be_merged")
     state = "merged" if p.merged else ("opened" if p.state == "open" else "closed")
     auto = p.auto_merge is not None and p.auto_merge.via == "gitlab"
     body: dict[str, Any] = {

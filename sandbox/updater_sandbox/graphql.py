@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from updater_sandbox import merging
+from updater_sandbox.options import NO_PROTECTION
 from updater_sandbox.state import AutoMerge, Pull, Repo, Store, now_iso
 from updater_sandbox.web import Request, Response
 
@@ -181,7 +182,7 @@ def _pull(store: Store, req: Request, repo: Repo, p: Pull) -> Resolved:
     resolved: Resolved = {
         "__typename": "PullRequest", "id": f"PR_{p.id}", "number": p.number, "title": p.title,
         "state": "MERGED" if p.merged else p.state.upper(), "isDraft": p.draft,
-        "headRefName": p.head, "headRefOid": m.head_sha, "baseRefName": p.base, "baseRefOid": m.base_sha,
+        "headRefName": p.head, "headRefOid": m.github_head_sha, "baseRefName": p.base, "baseRefOid": m.base_sha,
         "mergeable": {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[mergeable],
         "mergeStateStatus": STATE[state], "merged": p.merged, "mergedAt": p.merged_at,
         "viewerCanEnableAutoMerge": repo.settings.allow_auto_merge and p.state == "open" and auto is None,
@@ -230,11 +231,13 @@ def _mutations(store: Store, req: Request) -> dict[str, Callable[[dict[str, Any]
         inp = args.get("input") or {}
         repo, p = _find_pull(store, inp.get("pullRequestId"))
         if not repo.settings.allow_auto_merge:
-            raise GraphQLError("Auto merge is not allowed for this repository")
+            raise GraphQLError("Pull request Auto merge is not allowed for this repository")
         if p.state != "open":
             raise GraphQLError("Pull request is closed")
+        if store.options.auto_merge_needs_protection and p.base not in repo.settings.protected:
+            raise GraphQLError(NO_PROTECTION)
         m = merging.assess(store, repo, p)
-        if inp.get("expectedHeadOid") and inp["expectedHeadOid"] != m.head_sha:
+        if inp.get("expectedHeadOid") and inp["expectedHeadOid"] != m.github_head_sha:
             raise GraphQLError("The expected head OID does not match the pull request's head")
         state = merging.github_state(repo, p, m)[1]
         if state in ("clean", "unstable", "has_hooks"):  # GitHub refuses: merge it now instead

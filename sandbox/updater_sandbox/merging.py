@@ -8,6 +8,8 @@ commit plus a compare-and-swap ref update, so a push racing a merge makes one of
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 
 from updater_sandbox.bare import BareRepo, Person, RefMoved
@@ -33,6 +35,13 @@ class Mergeability:
     behind: bool  # the base tip is not in the head
     required_ci: str  # success | pending | failure for the protection's required contexts ("success" if none)
     any_ci: str  # the combined status of every context ("pending" when there is none)
+    checking: str = "checking"  # GitLab's word while not checked (options.gitlab_checking_status)
+    lagging_head: str | None = None  # options.head_lag: the previous head GitHub still shows
+
+    @property
+    def github_head_sha(self) -> str | None:
+        """The head GitHub's API shows (and checks expectedHeadOid against)."""
+        return self.lagging_head or self.head_sha
 
 
 def shas(repo: Repo, pull: Pull) -> tuple[str | None, str | None]:
@@ -62,17 +71,19 @@ def assess(store: Store, repo: Repo, pull: Pull) -> Mergeability:
     any_ci = combined([s.state for s in latest.values()])
     if pull.state != "open":
         return Mergeability(head, base, True, False, False, required_ci, any_ci)
+    shown = store.shown_head(pull, head)
     checked = store.settled(pull, (base, head))
     conflict = checked and repo.bare.merge_tree(base, head) is None
     behind = not repo.bare.is_ancestor(base, head)
-    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci)
+    return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status,
+                        shown if shown != head else None)
 
 
 def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, str]:
     """(mergeable, mergeable_state) as GitHub reports them."""
     if pull.state != "open":
         return None, "unknown"
-    if not m.checked:
+    if not m.checked or m.lagging_head:
         return None, "unknown"
     if m.conflict:
         return False, "dirty"
@@ -95,7 +106,7 @@ def gitlab_state(repo: Repo, pull: Pull, m: Mergeability) -> str:
     if pull.draft:
         return "draft_status"
     if not m.checked:
-        return "checking"
+        return m.checking
     if m.conflict:
         return "conflict"
     protection = repo.settings.protected.get(pull.base)
@@ -184,16 +195,18 @@ def update_branch(store: Store, repo: Repo, pull: Pull, *, method: str = "merge"
         raise Refused("sha", "expected_head_sha does not match the pull request's current HEAD ref")
     if not m.behind:
         raise Refused("up_to_date", "There are no new commits on the base branch.")
+    head, base = m.head_sha, m.base_sha
+    assert head and base  # _open_with_branches refused a pull request without both branches
     if method == "rebase":
-        tip = repo.bare.rebase(m.base_sha, repo.bare.commits_between(m.base_sha, m.head_sha), FORGE)
+        tip = repo.bare.rebase(base, repo.bare.commits_between(base, head), FORGE)
         if tip is None:
             raise Refused("conflict", "Rebase failed: Rebase locally, resolve all conflicts, then push the branch.")
     else:
-        tree = repo.bare.merge_tree(m.head_sha, m.base_sha)
+        tree = repo.bare.merge_tree(head, base)
         if tree is None:
             raise Refused("conflict", "merge conflict between base and head")
         text = f"Merge branch '{pull.base}' into {pull.head}\n"
-        tip = repo.bare.commit_tree(tree, [m.head_sha, m.base_sha], text, committer=FORGE)
+        tip = repo.bare.commit_tree(tree, [head, base], text, committer=FORGE)
     try:
         repo.bare.update_ref(f"refs/heads/{pull.head}", tip, m.head_sha)
     except RefMoved as err:
@@ -211,6 +224,24 @@ def observe_refs(store: Store) -> None:
                 head, base = shas(repo, pull)
                 if pull.state == "open" and head and base:
                     store.settled(pull, (base, head))
+                    store.shown_head(pull, head)
+
+
+def start_pipelines(store: Store) -> None:
+    """options.pipeline_after: GitLab creates an MR head's pipeline a while after the push."""
+    after = store.options.pipeline_after
+    if after is None:
+        return
+    with store.lock:
+        for repo in list(store.repos.values()):
+            for pull in list(repo.pulls.values()):
+                head = shas(repo, pull)[0]
+                if pull.state != "open" or not head or repo.latest_statuses(head):
+                    continue
+                store.settled(pull, (shas(repo, pull)[1] or "", head))  # starts the clock on a new head
+                if time.monotonic() - pull.seen_at >= after:
+                    store.add_status(repo, head, "pending", "ci", description="pipeline created",
+                                     creator="gitlab-ci")
 
 
 def settle_auto_merges(store: Store) -> list[tuple[Repo, Pull]]:

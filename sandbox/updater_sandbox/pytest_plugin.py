@@ -24,9 +24,13 @@ Control API (all on `Forge`): `create_repo(name, files, default_branch=, hook_st
 GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_succeeds),
 `protect(name, branch, Protection(...))`/`unprotect`, `set_status(name, ref, state, context=)`,
 `pull(name, number)`, `settle()`, `mergeability_delay` / `rebase_delay` (seconds),
-`inject(Fault)` (see `updater_sandbox.faults`), `requests` / `log_for(...)` (the request log),
+`inject(Fault)` (see `updater_sandbox.faults`), `options` (real behaviours, all off by default: see
+`updater_sandbox.options`), `requests` / `log_for(...)` (the request log),
 `observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
 `github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.
+
+`UPDATER_SANDBOX_FORGE_OPTIONS=head_lag=2,auto_merge_needs_pipeline=1 pytest ...` runs tests with
+real behaviours on (`updater_sandbox.options`); unset, every option keeps its default.
 
 Code that runs a forge outside the fixture (the demo, `updater sandbox serve --validate`, the
 benchmark) can do the same with `updater_sandbox.schemas.entry_violations` as an observer.
@@ -34,11 +38,13 @@ benchmark) can do the same with `updater_sandbox.schemas.entry_violations` as an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from updater_sandbox.forge import Forge
+from updater_sandbox.options import parse
 from updater_sandbox.schemas import entry_violations
 
 
@@ -46,6 +52,7 @@ from updater_sandbox.schemas import entry_violations
 def forge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forge]:
     violations: list[str] = []
     server = Forge(tmp_path_factory.mktemp("forge"))
+    server.options = parse(os.environ.get("UPDATER_SANDBOX_FORGE_OPTIONS", ""))  # default: none on
     server.observers.append(lambda entry: violations.extend(entry_violations(entry)))
     with server:
         yield server

@@ -137,7 +137,7 @@ def _send(handler: BaseHTTPRequestHandler, response: Response) -> None:
 def _fault_answer(service: str, fault: F.Fault) -> Response:
     if fault.kind in ("rate_limit", "secondary_rate_limit") and service != "git":
         status, headers, body = F.rate_limit_answer(fault, "gitlab" if service == "gitlab" else "github",
-                                                    int(time.time()) + fault.retry_after)
+                                                    int(time.time()) + (fault.retry_after or 60))
     else:
         status, headers = fault.status, {}
         body = error_body(service, status, "Bad Gateway" if status == 502 else "Injected failure")

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from updater_sandbox.bare import BareRepo
+from updater_sandbox.options import ForgeOptions
 
 
 def now_iso() -> str:
@@ -116,6 +117,8 @@ class Pull:
     # mergeability lag: the (base, head) pair last seen and when it was first seen
     seen_pair: tuple[str, str] | None = None
     seen_at: float = 0.0
+    shown_head: str | None = None  # head_lag: the head the API shows, and since when the branch differs
+    head_moved_at: float = 0.0
 
 
 @dataclass
@@ -156,6 +159,7 @@ class Store:
         self._ids = itertools.count(1001)
         self.mergeability_delay = 0.0  # seconds a (base, head) pair reads as "checking" after it changes
         self.rebase_delay = 0.05  # seconds GitLab's asynchronous rebase takes
+        self.options = ForgeOptions()  # real behaviours acted out (all off by default)
         self.logins: dict[str, str] = {}  # API token -> the user it authenticates
         self.read_only: set[str] = set()  # tokens that may read but not write (git push gets 403)
         self.gitlab_users: dict[int, str] = {}  # GitLab user id -> username, for ids seen by clients
@@ -206,3 +210,18 @@ class Store:
             if pull.seen_pair != pair:
                 pull.seen_pair, pull.seen_at = pair, time.monotonic()
             return time.monotonic() - pull.seen_at >= self.mergeability_delay
+
+    def shown_head(self, pull: Pull, head: str) -> str:
+        """The head the API shows: with `options.head_lag`, the previous one for that long after a push."""
+        with self.lock:
+            now = time.monotonic()
+            if pull.shown_head is None or self.options.head_lag <= 0:
+                pull.shown_head, pull.head_moved_at = head, 0.0
+            elif pull.shown_head != head:
+                if pull.head_moved_at <= 0:
+                    pull.head_moved_at = now
+                if now - pull.head_moved_at >= self.options.head_lag:
+                    pull.shown_head, pull.head_moved_at = head, 0.0
+            else:
+                pull.head_moved_at = 0.0
+            return pull.shown_head

@@ -18,7 +18,7 @@ def sites(text: str, path: str = "x.yaml") -> list[tuple[str, str]]:
             out.append((site.kind, site.entry.scalar("name").value))  # type: ignore[union-attr]
         else:
             assert isinstance(site, HelmSite)
-            out.append((site.kind, site.mapping.scalar("repository").value))  # type: ignore[union-attr]
+            out.append((site.kind, site.mapping.scalar(site.name_key).value))  # type: ignore[union-attr]
     return sorted(out)
 
 
@@ -52,6 +52,31 @@ def test_helm_values_only_in_values_files() -> None:
     assert sites(text, "chart/values.yaml") == expected
     assert sites(text, "values-prod.yml") == expected
     assert sites(text, "chart/defaults.yaml") == []
+
+
+def test_helm_name_repo_and_image_beside_tag() -> None:
+    text = """
+image: {name: acme/a, tag: '1'}
+sidecarImage: {repo: acme/b, tag: '2'}
+controller: {image: acme/c, tag: v3, replicas: 2}
+"""
+    assert sites(text, "values.yaml") == [("helm", "acme/a"), ("helm", "acme/b"), ("helm", "acme/c")]
+    found, _ = find_sites(text, parse_documents(text), path="values.yaml")
+    assert sorted(s.name_key for s in found if isinstance(s, HelmSite)) == ["image", "name", "repo"]
+
+
+def test_helm_spellings_keep_clear_of_look_alikes() -> None:
+    text = """
+serviceAccount: {name: acme/a, tag: '1'}
+chart: {repo: acme/b, tag: '2'}
+imageName: {name: acme/c, tag: '3'}
+image: {names: acme/d, tag: '4'}
+other: {image: {name: my release, tag: '5'}}
+plain: {image: acme/e:1, tag: nightly}
+tagless: {image: acme/f, tags: ['6']}
+nottag: {image: {name: acme/g, tag: 'not a tag'}}
+"""
+    assert sites(text, "values.yaml") == [("helm", "acme/e:1"), ("helm", "acme/f")]
 
 
 def test_flux_and_argo_resources_in_any_file() -> None:

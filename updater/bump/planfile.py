@@ -116,7 +116,7 @@ def _current(site: Site) -> tuple[ImageRef | None, int]:
         tag, digest = _value(mapping, "newTag"), _value(mapping, "digest")
         anchor = mapping.scalar("newTag") or mapping.scalar("digest") or mapping.scalar("name")
     else:
-        registry, repository = _value(mapping, "registry"), _value(mapping, "repository")
+        registry, repository = _value(mapping, "registry"), _value(mapping, site.name_key)
         name = f"{registry}/{repository}" if registry and repository else repository
         tag, digest = _value(mapping, "tag"), _value(mapping, "digest")
         anchor = mapping.scalar("tag")

@@ -7,7 +7,11 @@ The kinds (README "Where image references live"):
 - `kustomize`: `images:` entries of a kustomization file (and of a Flux `Kustomization`'s `spec.images`);
 - `helm`: in Helm values (`values*.yaml` files, Flux `HelmRelease` `spec.values`, Argo CD
   `Application` `spec.source(s).helm.valuesObject`), mappings with `repository` + `tag` keys
-  (optional `registry`, `digest`) and `image` keys holding a whole reference;
+  (optional `registry`, `digest`) and `image` keys holding a whole reference; also the spellings
+  public charts use without markers: `name` + `tag` and `repo` + `tag` in a mapping under an image
+  key (`image:`, `sidecarImage:`...: elsewhere a `name` is rarely an image), and `image` + `tag`
+  where `image` holds only the repository. The repository value must read as an image name without
+  a tag and `tag` as a tag, so `name: my release` or `tags:` never match;
 - `argocd-kustomize`: Argo CD `Application` `spec.source(s).kustomize.images` strings
   (`[alias=]name:tag`);
 - `marker-image` / `marker-tag`: a scalar followed on its line by `# updater:image=<name>` (the
@@ -23,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from updater.manifests.yaml import Mapping, Scalar, Sequence, YamlNode, walk
-from updater.refs import InvalidReference, ImageRef
+from updater.refs import ImageRef, InvalidReference, is_tag
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _VALUES_FILE = re.compile(r"values.*\.ya?ml")
@@ -64,10 +68,11 @@ class KustomizeSite:
 
 @dataclass(frozen=True)
 class HelmSite:
-    """A values mapping with `repository` and `tag` scalars (optional `registry`, `digest`)."""
+    """A values mapping with a repository and a `tag` scalar (optional `registry`, `digest`)."""
 
     mapping: Mapping
     kind: str = "helm"
+    name_key: str = "repository"  # the key holding the repository: repository | name | repo | image
 
 
 Site = RefSite | TagSite | KustomizeSite | HelmSite
@@ -129,13 +134,47 @@ def _kustomize_sites(images: YamlNode | None) -> Iterator[Site]:
 def _helm_sites(values: YamlNode | None) -> Iterator[Site]:
     if values is None:
         return
-    for node in walk(values):
-        if not isinstance(node, Mapping):
-            continue
+    for key, node in _keyed_mappings(values):
         if node.scalar("repository") and node.scalar("tag"):
             yield HelmSite(node)
-        if (image := node.scalar("image")) and image.value:
+            continue
+        if not _is_tag(node.scalar("tag")):
+            split = None
+        elif _is_bare_name(node.scalar("image")):
+            split = "image"  # image: acme/api + tag: 1.2 (image holds only the repository)
+        elif key.lower().endswith("image"):
+            split = next((k for k in ("name", "repo") if _is_bare_name(node.scalar(k))), None)
+        else:
+            split = None
+        if split:
+            yield HelmSite(node, name_key=split)
+        elif (image := node.scalar("image")) and image.value:
             yield RefSite("helm", image)
+
+
+def _keyed_mappings(values: YamlNode) -> Iterator[tuple[str, Mapping]]:
+    """Every mapping under `values` with the key it sits under ("" for the top and list items)."""
+    if isinstance(values, Mapping):
+        yield "", values
+    for node in walk(values):
+        if isinstance(node, Mapping):
+            for k, v in node.pairs:
+                if isinstance(v, Mapping):
+                    yield _text(k), v
+        elif isinstance(node, Sequence):
+            yield from (("", item) for item in node.items if isinstance(item, Mapping))
+
+
+def _is_bare_name(node: Scalar | None) -> bool:
+    """An image name without tag or digest (`nginx`, `ghcr.io/acme/api`), not any string."""
+    if node is None or not node.value or node.value != node.value.strip():
+        return False
+    ref = ImageRef.try_parse(node.value)
+    return ref is not None and not ref.version
+
+
+def _is_tag(node: Scalar | None) -> bool:
+    return node is not None and bool(node.value) and is_tag(node.value)
 
 
 def _resource_sites(obj: Mapping) -> Iterator[Site]:

@@ -1,6 +1,8 @@
 """The resource table: which kinds exist, under which group/version and plural, and how they are scoped.
 
-Built-in kinds are listed here; `Discovery.add_crd` adds the kinds a CustomResourceDefinition
+Built-in kinds come from `data/builtin_types.json`, reduced from the real server's discovery
+documents (every group/version/kind a default kube-apiserver serves, with scope, plural, short names,
+subresources, categories and verbs; versions the real server removed are not served, so they 404); `Discovery.add_crd` adds the kinds a CustomResourceDefinition
 declares (and `remove_crd` takes them away again). The `*_document` methods render the legacy
 discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/<group>/<version>`) and the aggregated
 discovery list (`apidiscovery.k8s.io/v2`) that kubectl asks for first. Thread-safe; no I/O.
@@ -8,12 +10,32 @@ discovery list (`apidiscovery.k8s.io/v2`) that kubectl asks for first. Thread-sa
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 _VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-_STATUS = ("status",)
+_RW = ("get", "patch", "update")
+# subresource -> (verbs, (group, version, kind) it answers with, or None for the parent's kind)
+_SUBRESOURCES: dict[str, tuple[tuple[str, ...], tuple[str, str, str] | None]] = {
+    "status": (_RW, None), "scale": (_RW, ("autoscaling", "v1", "Scale")), "approval": (_RW, None),
+    "ephemeralcontainers": (_RW, None), "finalize": (("update",), None), "log": (("get",), None),
+    "binding": (("create",), ("", "v1", "Binding")), "eviction": (("create",), ("policy", "v1", "Eviction")),
+    "token": (("create",), ("authentication.k8s.io", "v1", "TokenRequest")),
+    "attach": (("create", "get"), ("", "v1", "PodAttachOptions")),
+    "exec": (("create", "get"), ("", "v1", "PodExecOptions")),
+    "portforward": (("create", "get"), ("", "v1", "PodPortForwardOptions")),
+    "proxy": (("create", "delete", "get", "patch", "update"), ("", "v1", "{kind}ProxyOptions")),
+}
+
+
+def subresource_info(kind: str, sub: str) -> tuple[tuple[str, ...], tuple[str, str, str] | None]:
+    verbs, answer = _SUBRESOURCES.get(sub, (_RW, None))
+    if answer is not None:
+        answer = (answer[0], answer[1], answer[2].format(kind=kind))
+    return verbs, answer
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,7 @@ class ResourceType:
     short_names: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = _VERBS
 
     @property
     def api_version(self) -> str:
@@ -46,17 +69,20 @@ class ResourceType:
             "singularName": self.singular,
             "namespaced": self.namespaced,
             "kind": self.kind,
-            "verbs": list(_VERBS),
+            "verbs": list(self.verbs),
         }
         if self.short_names:
             main["shortNames"] = list(self.short_names)
         if self.categories:
             main["categories"] = list(self.categories)
-        subs = [
-            {"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced, "kind": self.kind,
-             "verbs": ["get", "patch", "update"]}
-            for sub in self.subresources
-        ]
+        subs = []
+        for sub in self.subresources:
+            verbs, answer = subresource_info(self.kind, sub)
+            entry: dict[str, Any] = {"name": f"{self.plural}/{sub}", "singularName": "", "namespaced": self.namespaced,
+                                     "kind": answer[2] if answer else self.kind, "verbs": list(verbs)}
+            if answer and answer[0]:
+                entry["group"], entry["version"] = answer[0], answer[1]
+            subs.append(entry)
         return [main, *subs]
 
     def aggregated(self) -> dict[str, Any]:
@@ -65,54 +91,36 @@ class ResourceType:
             "responseKind": {"group": self.group, "version": self.version, "kind": self.kind},
             "scope": "Namespaced" if self.namespaced else "Cluster",
             "singularResource": self.singular,
-            "verbs": list(_VERBS),
+            "verbs": list(self.verbs),
         }
         if self.short_names:
             entry["shortNames"] = list(self.short_names)
         if self.categories:
             entry["categories"] = list(self.categories)
         if self.subresources:
-            entry["subresources"] = [
-                {"subresource": sub, "responseKind": entry["responseKind"], "verbs": ["get", "patch", "update"]}
-                for sub in self.subresources
-            ]
+            entry["subresources"] = []
+            for sub in self.subresources:
+                verbs, answer = subresource_info(self.kind, sub)
+                kind = ({"group": answer[0], "version": answer[1], "kind": answer[2]} if answer
+                        else entry["responseKind"])
+                entry["subresources"].append({"subresource": sub, "responseKind": kind, "verbs": list(verbs)})
         return entry
 
 
-def _t(api_version: str, kind: str, plural: str, namespaced: bool = True, *short: str,
-       subs: tuple[str, ...] = (), categories: tuple[str, ...] = ()) -> ResourceType:
-    group, _, version = api_version.rpartition("/")
-    return ResourceType(group, version, kind, plural, namespaced, short, subs, categories)
+def _load_builtin() -> tuple[tuple[ResourceType, ...], dict[str, str]]:
+    """The built-in types and removed versions, from the table reduced from the real server's
+    discovery documents (`data/builtin_types.json`, see `data/PROVENANCE.md`)."""
+    doc = json.loads(resources.files("updater_sandbox.kube").joinpath("data/builtin_types.json").read_text("utf-8"))
+    types = []
+    for entry in doc["types"]:
+        group, _, version = str(entry["apiVersion"]).rpartition("/")
+        types.append(ResourceType(group, version, entry["kind"], entry["resource"], entry["scope"] == "Namespaced",
+                                  tuple(entry["shortNames"]), tuple(entry["subresources"]),
+                                  tuple(entry["categories"]), tuple(entry.get("verbs") or _VERBS)))
+    return tuple(types), dict(doc["removedVersions"])
 
 
-_ALL = ("all",)
-BUILTIN: tuple[ResourceType, ...] = (
-    _t("v1", "Namespace", "namespaces", False, "ns", subs=_STATUS),
-    _t("v1", "ConfigMap", "configmaps", True, "cm"),
-    _t("v1", "Secret", "secrets"),
-    _t("v1", "Service", "services", True, "svc", subs=_STATUS, categories=_ALL),
-    _t("v1", "ServiceAccount", "serviceaccounts", True, "sa"),
-    _t("v1", "Pod", "pods", True, "po", subs=_STATUS, categories=_ALL),
-    _t("v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, "pvc", subs=_STATUS),
-    _t("v1", "Event", "events", True, "ev"),
-    _t("apps/v1", "Deployment", "deployments", True, "deploy", subs=("status", "scale"), categories=_ALL),
-    _t("apps/v1", "StatefulSet", "statefulsets", True, "sts", subs=("status", "scale"), categories=_ALL),
-    _t("apps/v1", "DaemonSet", "daemonsets", True, "ds", subs=_STATUS, categories=_ALL),
-    _t("apps/v1", "ReplicaSet", "replicasets", True, "rs", subs=("status", "scale"), categories=_ALL),
-    _t("batch/v1", "Job", "jobs", True, subs=_STATUS, categories=_ALL),
-    _t("batch/v1", "CronJob", "cronjobs", True, "cj", subs=_STATUS, categories=_ALL),
-    _t("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    _t("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
-    _t("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
-    _t("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    _t("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False, "crd", "crds",
-       subs=_STATUS),
-    _t("coordination.k8s.io/v1", "Lease", "leases"),
-    _t("events.k8s.io/v1", "Event", "events", True, "ev"),
-    _t("networking.k8s.io/v1", "Ingress", "ingresses", True, "ing", subs=_STATUS),
-    _t("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True, "netpol"),
-    _t("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True, "pdb", subs=_STATUS),
-)
+BUILTIN, REMOVED_VERSIONS = _load_builtin()
 
 
 def crd_resource_types(crd: dict[str, Any]) -> list[ResourceType]:
