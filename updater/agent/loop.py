@@ -26,6 +26,7 @@ from updater.agent.desired import DesiredCache
 from updater.agent.diff import ObjectDiff
 from updater.agent.leader import LeaderElector
 from updater.agent.observe import Lister, Observed, observe
+from updater.agent.policy_gate import Gate, PolicyViolation, configmap_loader
 from updater.agent.preview import preview
 from updater.agent.record import Recorder, status_of
 from updater.agent.report import AppStatus, CommitStatuses
@@ -68,6 +69,10 @@ class Agent:
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
         self._lister = Lister(client)
         self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}  # app -> objects found equal to git
+        # the operator's policy; a fleet points the ConfigMap loader at the cluster the agent runs in
+        self.gate = Gate(settings.policy, configmap_loader(client, settings.policy_configmap,
+                                                           namespace=settings.namespace)
+                         if settings.policy_configmap else None)
         self.last_round = time.monotonic()
 
     # --- one app ---------------------------------------------------------------------------
@@ -92,6 +97,7 @@ class Agent:
     def _plan(self, app: AppSettings) -> tuple[Observed, Planned]:
         seen = observe(app, source=self.sources[app.name], desired=self._desired[app.name], lister=self._lister,
                        pool=self._pool, namespace=self.settings.namespace)
+        self.gate.enforce(app.name, seen.desired)  # before planning: a violation applies nothing of the app
         planned = plan_pass(app, seen, lister=self._lister, clean=self._clean.get(app.name, ()))
         self._clean[app.name] = planned.plan.clean
         return seen, planned
@@ -110,7 +116,13 @@ class Agent:
 
     def dry_run_app(self, app: AppSettings) -> list[ObjectDiff]:
         """Every change a sync would make, as a diff per object (printed); nothing is written."""
-        seen, planned = self._plan(app)
+        try:
+            seen, planned = self._plan(app)
+        except PolicyViolation as err:
+            for violation in err.violations:
+                self.out.write(f"# refused by policy (app {app.name}): {violation}\n")
+            self.out.flush()
+            raise
         for note in (*seen.notes, *planned.notes):
             log.info("app %s: %s", app.name, note)
         diffs = preview(self.client, seen, planned)
@@ -122,7 +134,10 @@ class Agent:
     # --- many apps, many times -------------------------------------------------------------
     def run_once(self) -> int:
         if self.settings.dry_run:
-            out_of_sync = [app.name for app in self.settings.apps if self.dry_run_app(app)]
+            refused: list[PolicyViolation] = []
+            out_of_sync = [app.name for app in self.settings.apps if _previewed(self, app, refused)]
+            if refused:
+                raise refused[0]
             if out_of_sync:
                 raise OutOfSync(f"out of sync: {', '.join(out_of_sync)} (diff on stdout)")
             log.info("in sync: %s", ", ".join(app.name for app in self.settings.apps))
@@ -150,6 +165,16 @@ class Agent:
             self.wake.wait(schedule.wait(time.monotonic(), lease_seconds=lease, leading=leading))
         if elector is not None:
             elector.release()
+
+
+def _previewed(agent: Agent, app: AppSettings, refused: list[PolicyViolation]) -> bool:
+    """`--dry-run` of one app: True when it would change; a policy refusal is kept for the end, so
+    the other apps are still previewed."""
+    try:
+        return bool(agent.dry_run_app(app))
+    except PolicyViolation as err:
+        refused.append(err)
+        return True
 
 
 class _SyncFailed(UpdaterError):
