@@ -155,8 +155,9 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
         for index, raw in enumerate(config["apps"]):
             source = f"--config {config_name}: apps[{index}]"
             app = app_from_mapping(raw, source=source, defaults={})
-            apps.append(replace(app, **{k: (parse_duration(v, source="--interval") if k == "interval" else v)
-                                        for k, v in overrides.items()}))
+            changes: dict[str, Any] = {k: (parse_duration(v, source="--interval") if k == "interval" else v)
+                                       for k, v in overrides.items()}
+            apps.append(replace(app, **changes))
     if flags.get("repo"):
         raw = {"repo": flags["repo"], "branch": flags.get("branch") or "main", "path": flags.get("path") or ".",
                "name": flags.get("name"), "namespace": flags.get("target_namespace"),
