@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from updater.agent.client import KubeClient, KubeError
 from updater.agent.decide import Planned, plan_pass
 from updater.agent.desired import DesiredCache
 from updater.agent.diff import ObjectDiff
-from updater.agent.leader import LeaderElector
+from updater.agent.objects import Obj, ObjectKey
 from updater.agent.observe import Lister, Observed, observe
 from updater.agent.policy_gate import Gate, PolicyViolation, configmap_loader
 from updater.agent.preview import preview
@@ -35,10 +35,21 @@ from updater.agent.server import Metrics
 from updater.agent.settings import AgentSettings, AppSettings
 from updater.agent.source import Source
 from updater.agent.sync import SyncResult, sync
+from updater.agent.watch import DriftWatch
 from updater.errors import ExitCode, OutOfSync, UpdaterError
 from updater.secrets import mask
 
 log = logging.getLogger("updater.agent")
+
+
+class Leadership(Protocol):
+    """What the loop needs of leader election: a `LeaderElector`, or a fleet's shared view of one."""
+
+    lease_seconds: float
+
+    def try_acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
 
 
 class PassFailed(UpdaterError):
@@ -131,6 +142,16 @@ class Agent:
         self.out.flush()
         return diffs
 
+    def desired_objects(self, app: str) -> dict[ObjectKey, Obj]:
+        """The objects `app` declared at its last rendered commit (empty before its first pass)."""
+        current = self._desired[app].current
+        return dict(zip(current.keys, current.objects, strict=True)) if current is not None else {}
+
+    def watched_kinds(self) -> dict[tuple[str, str], str]:
+        """(group, kind) -> apiVersion of every kind the apps rendered last: what the watches cover."""
+        return {kind: version for cache in self._desired.values() if cache.current is not None
+                for kind, version in cache.current.kinds().items()}
+
     # --- many apps, many times -------------------------------------------------------------
     def run_once(self) -> int:
         if self.settings.dry_run:
@@ -151,8 +172,10 @@ class Agent:
             raise _SyncFailed(f"app {status.app}: {status.errors[0]}")
         return 0
 
-    def run(self, stop: threading.Event, elector: LeaderElector | None = None) -> None:
+    def run(self, stop: threading.Event, elector: Leadership | None = None) -> None:
         schedule = Schedule(self.settings.apps)
+        if self.settings.watch:  # drift seen at once; the interval stays the fallback
+            DriftWatch(self.client, self.watched_kinds, lambda app: self.wake.set(), stop=stop).start()
         lease = elector.lease_seconds if elector is not None else None
         while not stop.is_set():
             self.last_round = time.monotonic()
@@ -183,7 +206,7 @@ class _SyncFailed(UpdaterError):
     exit_code = KubeError.exit_code
 
 
-def _safe_acquire(elector: LeaderElector) -> bool:
+def _safe_acquire(elector: Leadership) -> bool:
     try:
         return elector.try_acquire()
     except KubeError as err:

@@ -47,6 +47,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sync.add_argument("--allowed-namespace", dest="allowed_namespaces", action="append", metavar="NS",
                       help="refuse objects outside these namespaces (repeatable; default: any)")
     sync.add_argument("--once", action="store_true", help="one pass over every app, then exit")
+    sync.add_argument("--wait", nargs="?", const="5m", metavar="TIMEOUT",
+                      help="with --once: wait for rollouts and report final health from fresh reads; "
+                           "exit 7 when an app is not Healthy in time (default TIMEOUT: 5m)")
+    sync.add_argument("--no-watch", action="store_true",
+                      help="do not watch managed objects (drift is then seen at each interval only)")
     sync.add_argument("--dry-run", action="store_true",
                       help="print a diff per object that would change; exit 8 when out of sync (implies --once)")
 
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from updater.agent.client import KubeClient, load_config
+    from updater.agent.clusters import Fleet
     from updater.agent.leader import LeaderElector
     from updater.agent.loop import Agent
     from updater.agent.report import commit_statuses
@@ -105,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
     flags["once"] = args.once or args.dry_run
     if args.interval is not None:
         flags["interval"] = parse_duration(args.interval, source="--interval")
+    if args.wait is not None:
+        if not flags["once"]:
+            raise BadInput("--wait: only with --once (the loop keeps reporting health on its own)")
+        flags["wait"] = parse_duration(args.wait, source="--wait")
     if args.identity is None:
         flags["identity"] = socket.gethostname()
     config = load_config_file(Path(args.config)) if args.config else None
@@ -124,16 +134,27 @@ def run(args: argparse.Namespace) -> int:
     client = KubeClient(load_config(kubeconfig=settings.kubeconfig, context=settings.context, env=env))
     statuses = {app.name: commit_statuses(settings.status.provider, settings.status.api_url, app.repo, status_token)
                 for app in settings.apps}
-    agent = Agent(settings, client, env=env, statuses=statuses)
+    agent: Agent | Fleet = (Fleet(settings, client, env=env, statuses=statuses) if settings.clusters
+                            else Agent(settings, client, env=env, statuses=statuses))
     if settings.once:
-        return agent.run_once()
+        code = agent.run_once()
+        if settings.wait is not None:
+            from updater.agent.waiting import wait_all
+
+            wait_all(agent.members if isinstance(agent, Fleet) else {settings.cluster: agent}, settings.wait)
+        return code
 
     secret = env.get(settings.webhook_secret_env or "") or None
     register_secret(secret)
     if settings.webhook_secret_env and not secret:
         raise BadInput(f"--webhook-secret-env: {settings.webhook_secret_env} is empty or not set")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), agent.wake.set()))
+
+    def on_term(*_: object) -> None:
+        stop.set()
+        agent.wake.set()
+
+    signal.signal(signal.SIGTERM, on_term)
     server = None
     if settings.listen:
         slowest = max(app.interval for app in settings.apps)

@@ -1,0 +1,154 @@
+"""Drift seen at once: one watch per kind per cluster on the objects the agent's apps own.
+
+Each watch is label-selected (`updater.dev/app`, so only managed objects stream), starts from the
+resourceVersion of a list, asks for bookmarks, and moves its resourceVersion with every event; on a
+stream that ends it reconnects from there, on 410 Gone (the server no longer reaches back that
+far) it lists again, on any other error it waits a little and retries. A change made by someone
+other than the agent — a manual edit, a delete — calls `on_change(app)`, which wakes the cluster's
+loop: the pass that follows sees the drift and, with self-heal, undoes it. The agent's own applies
+and the controllers' status writes do not wake anything. Polling at each app's interval stays the
+fallback (and the only way to see the git side move besides the webhook).
+
+The set of kinds follows what the apps rendered (`kinds()`, asked again every few seconds); a
+watch whose kind is no longer used is left to end with its stream. The count stays bounded: one
+thread per kind, never one per object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+
+from updater.agent.client import KubeClient, KubeError, Resource
+from updater.agent.objects import APP_LABEL, FIELD_MANAGER, Obj, labels
+
+log = logging.getLogger("updater.agent")
+Kind = tuple[str, str]  # (group, kind)
+
+
+class Gone(Exception):
+    """410: the resourceVersion is too old; list again."""
+
+
+def foreign_change(event_type: str, obj: Obj) -> bool:
+    """True when this event is someone else's doing: a delete, or a write whose newest
+    (non-status) managed-fields entry is not the agent's. Pure."""
+    if event_type == "DELETED":
+        return True
+    if event_type not in ("ADDED", "MODIFIED"):
+        return False  # BOOKMARK
+    entries = [e for e in (obj.get("metadata") or {}).get("managedFields") or []
+               if isinstance(e, dict) and not e.get("subresource")]
+    if not entries:
+        return True
+    newest = max(str(e.get("time") or "") for e in entries)
+    return any(e.get("manager") != FIELD_MANAGER for e in entries if str(e.get("time") or "") == newest)
+
+
+class DriftWatch:
+    def __init__(self, client: KubeClient, kinds: Callable[[], Mapping[Kind, str]], on_change: Callable[[str], None],
+                 *, stop: threading.Event, refresh: float = 2.0, stream_seconds: int = 300,
+                 retry: float = 1.0) -> None:
+        self.client = client
+        self.kinds = kinds
+        self.on_change = on_change
+        self.stop = stop
+        self.refresh = refresh
+        self.stream_seconds = stream_seconds  # the server ends a watch after this; we reconnect
+        self.retry = retry
+        self.watching: dict[Kind, threading.Thread] = {}
+        # a session of its own: a stream holds its connection for minutes, which must not starve the
+        # pool the passes use
+        self.session = requests.Session()
+        self.session.headers.update(client.session.headers)
+        self.session.verify, self.session.cert = client.session.verify, client.session.cert
+        self.session.trust_env = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> DriftWatch:
+        self._thread = threading.Thread(target=self._supervise, name="drift-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in [self._thread, *self.watching.values()]:
+            if thread is not None:
+                thread.join(timeout)
+
+    def _supervise(self) -> None:
+        while not self.stop.is_set():
+            try:
+                wanted = dict(self.kinds())
+            except Exception as err:  # noqa: BLE001 - a bad render must not end the watches
+                log.debug("drift watch: kinds unknown this time: %s", err)
+                wanted = {}
+            for kind, version in wanted.items():
+                if kind not in self.watching or not self.watching[kind].is_alive():
+                    thread = threading.Thread(target=self._watch_kind, args=(version, kind[1]), daemon=True,
+                                              name=f"watch-{kind[1]}")
+                    self.watching[kind] = thread
+                    thread.start()
+            self.stop.wait(self.refresh)
+
+    def _watch_kind(self, version: str, kind: str) -> None:
+        resource: Resource | None = None
+        since: str | None = None
+        while not self.stop.is_set():
+            try:
+                resource = resource or self.client.resource(version, kind)
+                if resource is None:
+                    return  # not served (a CRD not installed yet): the supervisor tries again later
+                if since is None:
+                    since = self._list_version(resource)
+                for event_type, obj in self._stream(resource, since):
+                    since = str((obj.get("metadata") or {}).get("resourceVersion") or since)
+                    app = labels(obj).get(APP_LABEL)
+                    if app and foreign_change(event_type, obj):
+                        log.info("drift watch: %s %s/%s %s by someone else: app %s", kind,
+                                 (obj.get("metadata") or {}).get("namespace", ""),
+                                 (obj.get("metadata") or {}).get("name", ""), event_type.lower(), app)
+                        self.on_change(app)
+            except Gone:
+                since = None  # list again: the events in between are lost, the next pass sees the result
+            except (KubeError, requests.RequestException, ValueError) as err:
+                log.debug("drift watch of %s: %s; retrying", kind, err)
+                self.stop.wait(self.retry)
+
+    def _list_version(self, resource: Resource) -> str:
+        body = self._get(resource.path(), {"labelSelector": APP_LABEL, "limit": "1"})
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+    def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        response = self.session.get(self.client.config.server + path, params=params,
+                                           timeout=self.client.timeout)
+        if response.status_code >= 400:
+            raise KubeError(f"GET {path}: {response.status_code}", status=response.status_code)
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+
+    def _stream(self, resource: Resource, since: str) -> Iterator[tuple[str, Obj]]:
+        params = {"watch": "true", "labelSelector": APP_LABEL, "resourceVersion": since,
+                  "allowWatchBookmarks": "true", "timeoutSeconds": str(self.stream_seconds)}
+        with self.session.get(self.client.config.server + resource.path(), params=params, stream=True,
+                                     timeout=(self.client.timeout, self.stream_seconds + 30)) as response:
+            if response.status_code == 410:
+                raise Gone()
+            if response.status_code >= 400:
+                raise KubeError(f"watch {resource.plural}: {response.status_code}", status=response.status_code)
+            for line in response.iter_lines():
+                if self.stop.is_set():
+                    return
+                if not line:
+                    continue
+                event = json.loads(line)
+                event_type, obj = str(event.get("type")), event.get("object") or {}
+                if event_type == "ERROR":
+                    if obj.get("code") == 410:
+                        raise Gone()
+                    raise KubeError(f"watch {resource.plural}: {obj.get('message', 'error')}", status=obj.get("code", 0))
+                yield event_type, obj  # a BOOKMARK too: it only moves the resourceVersion on
