@@ -91,7 +91,10 @@ def test_foreign_change_reads_the_newest_managed_fields_entry() -> None:
     status = {"manager": "kube-controller-manager", "subresource": "status", "time": "2026-01-01T00:00:02Z"}
     edit = {"manager": "kubectl-edit", "operation": "Update", "time": "2026-01-01T00:00:03Z"}
     older_edit = {**edit, "time": "2026-01-01T00:00:00Z"}
-    meta = lambda *entries: {"metadata": {"managedFields": list(entries)}}  # noqa: E731
+
+    def meta(*entries: dict[str, str]) -> dict[str, object]:
+        return {"metadata": {"managedFields": list(entries)}}
+
     assert not foreign_change("MODIFIED", meta(ours, status))
     assert not foreign_change("MODIFIED", meta(older_edit, ours))
     assert foreign_change("MODIFIED", meta(ours, status, edit))
