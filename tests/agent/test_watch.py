@@ -55,15 +55,23 @@ def test_a_manual_edit_is_healed_within_two_seconds_though_the_interval_is_a_min
     with running(agent):
         until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 10)
         until(watching(kube_api, 3), 10)  # Namespace, ConfigMap, Deployment: one watch each
+        time.sleep(0.3)
+        assert kube_api.count("watch") == 3  # one per kind, not one per object
         edited = kube_api.get("apps/v1", "Deployment", "api", "shop")
         assert edited is not None
         edited["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/api:hacked"
+        time.sleep(0.3)  # the first pass has recorded itself
+        kube_api.clear_log()
         kube_api.put(edited, manager="kubectl-edit")
         assert image_of(kube_api) == "evil/api:hacked"
         assert until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 5) < 2.0
-        kube_api.delete("v1", "ConfigMap", "settings", "shop")
+        # healed on the fast path: the manifest was known, so no pass (no list) was needed ...
+        assert kube_api.count("list", "deployments") == 0 and kube_api.count("apply", "deployments") == 1
+        drift = [e for e in kube_api.list("v1", "Event", "updater-system") if e["reason"] == "Drift"]
+        assert drift and "Deployment.apps shop/api" in drift[-1]["message"]  # ... and still reported
+        kube_api.delete("v1", "ConfigMap", "settings", "shop")  # a delete: a full pass re-creates it
         assert until(lambda: kube_api.get("v1", "ConfigMap", "settings", "shop") is not None, 5) < 2.0
-        assert kube_api.count("watch") == 3  # bounded: one per kind, not one per object or per event
+        assert kube_api.count("watch") == 0  # bounded: the three watches stayed open, none was added
 
 
 def test_the_agents_own_applies_and_status_writes_wake_nothing(
@@ -113,7 +121,8 @@ def test_a_stale_resource_version_is_gone_and_the_watch_lists_again(kube_api: Ku
                       "metadata": {"name": f"c{n}", "namespace": "default", "labels": {APP_LABEL: "shop"}}})
     stop = threading.Event()
     changed: list[str] = []
-    watch = DriftWatch(client, lambda: {("", "ConfigMap"): "v1"}, changed.append, stop=stop, refresh=0.1)
+    watch = DriftWatch(client, lambda: {("", "ConfigMap"): "v1"}, lambda app, kind, obj: changed.append(app),
+                       stop=stop, refresh=0.1)
     with pytest.raises(Gone):
         next(iter(watch._stream(configmaps, "1")))
     watch.start()

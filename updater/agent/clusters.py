@@ -86,7 +86,8 @@ class SharedLease:
         with self._lock:
             if time.monotonic() - self._asked >= self.lease_seconds / 3:
                 self._asked = time.monotonic()
-                self._leading = self.elector.try_acquire()  # a KubeError: the member logs it, not leading
+                self._leading = False  # until the API says otherwise: an error means not leading
+                self._leading = self.elector.try_acquire()  # a KubeError: the member logs it
             return self._leading
 
     def release(self) -> None:

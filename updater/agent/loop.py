@@ -24,6 +24,7 @@ from updater.agent.client import KubeClient, KubeError
 from updater.agent.decide import Planned, plan_pass
 from updater.agent.desired import DesiredCache
 from updater.agent.diff import ObjectDiff
+from updater.agent.heal import FastHeal
 from updater.agent.objects import Obj, ObjectKey
 from updater.agent.observe import Lister, Observed, observe
 from updater.agent.policy_gate import Gate, PolicyViolation, configmap_loader
@@ -80,6 +81,7 @@ class Agent:
         self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="agent-io")
         self._lister = Lister(client)
         self._clean: dict[str, frozenset[tuple[str, str, str]]] = {}  # app -> objects found equal to git
+        self.heal = FastHeal(client, namespace=settings.namespace, cluster=settings.cluster)
         # the operator's policy; a fleet points the ConfigMap loader at the cluster the agent runs in
         self.gate = Gate(settings.policy, configmap_loader(client, settings.policy_configmap,
                                                            namespace=settings.namespace)
@@ -92,6 +94,10 @@ class Agent:
         return self._pass(app)[0]
 
     def _pass(self, app: AppSettings) -> tuple[AppStatus, SyncResult]:
+        with self.heal.passing:  # no heal at once while a pass may apply a newer commit
+            return self._one_pass(app)
+
+    def _one_pass(self, app: AppSettings) -> tuple[AppStatus, SyncResult]:
         started = time.monotonic()
         seen: Observed | None = None
         try:
@@ -103,6 +109,10 @@ class Agent:
         status = status_of(app.name, result, notes=notes, objects=len(seen.desired) if seen else 0,
                            duration=time.monotonic() - started)
         self.recorder.record(status, result.inventory, seen.previous if seen else None)
+        if app.self_heal and seen is not None and not result.errors:  # what a watch event may heal at once
+            self.heal.remember(app.name, seen.commit, dict(zip(seen.keys, seen.desired, strict=True)))
+        else:
+            self.heal.forget(app.name)
         return status, result
 
     def _plan(self, app: AppSettings) -> tuple[Observed, Planned]:
@@ -147,6 +157,11 @@ class Agent:
         current = self._desired[app].current
         return dict(zip(current.keys, current.objects, strict=True)) if current is not None else {}
 
+    def _on_watch(self, app: str, event_type: str, obj: Obj) -> None:
+        """A foreign change to one of `app`'s objects: healed at once, or a pass of this cluster now."""
+        if app in self.sources and not self.heal.try_heal(app, event_type, obj):
+            self.wake.set()
+
     def watched_kinds(self) -> dict[tuple[str, str], str]:
         """(group, kind) -> apiVersion of every kind the apps rendered last: what the watches cover."""
         return {kind: version for cache in self._desired.values() if cache.current is not None
@@ -175,7 +190,7 @@ class Agent:
     def run(self, stop: threading.Event, elector: Leadership | None = None) -> None:
         schedule = Schedule(self.settings.apps)
         if self.settings.watch:  # drift seen at once; the interval stays the fallback
-            DriftWatch(self.client, self.watched_kinds, lambda app: self.wake.set(), stop=stop).start()
+            DriftWatch(self.client, self.watched_kinds, self._on_watch, stop=stop).start()
         lease = elector.lease_seconds if elector is not None else None
         while not stop.is_set():
             self.last_round = time.monotonic()

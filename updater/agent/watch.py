@@ -4,8 +4,9 @@ Each watch is label-selected (`updater.dev/app`, so only managed objects stream)
 resourceVersion of a list, asks for bookmarks, and moves its resourceVersion with every event; on a
 stream that ends it reconnects from there, on 410 Gone (the server no longer reaches back that
 far) it lists again, on any other error it waits a little and retries. A change made by someone
-other than the agent — a manual edit, a delete — calls `on_change(app)`, which wakes the cluster's
-loop: the pass that follows sees the drift and, with self-heal, undoes it. The agent's own applies
+other than the agent — a manual edit, a delete — calls `on_change(app, event type, object)`: the
+agent heals it at once (`updater.agent.heal`) or wakes the cluster's loop, whose pass reports the
+drift and, with self-heal, undoes it. The agent's own applies
 and the controllers' status writes do not wake anything. Polling at each app's interval stays the
 fallback (and the only way to see the git side move besides the webhook).
 
@@ -51,7 +52,8 @@ def foreign_change(event_type: str, obj: Obj) -> bool:
 
 
 class DriftWatch:
-    def __init__(self, client: KubeClient, kinds: Callable[[], Mapping[Kind, str]], on_change: Callable[[str], None],
+    def __init__(self, client: KubeClient, kinds: Callable[[], Mapping[Kind, str]],
+                 on_change: Callable[[str, str, Obj], None],
                  *, stop: threading.Event, refresh: float = 2.0, stream_seconds: int = 300,
                  retry: float = 1.0) -> None:
         self.client = client
@@ -98,6 +100,7 @@ class DriftWatch:
     def _watch_kind(self, version: str, kind: str) -> None:
         resource: Resource | None = None
         since: str | None = None
+        pause = self.retry  # doubles while the watch keeps failing (forbidden, cluster down), up to a minute
         while not self.stop.is_set():
             try:
                 resource = resource or self.client.resource(version, kind)
@@ -106,18 +109,20 @@ class DriftWatch:
                 if since is None:
                     since = self._list_version(resource)
                 for event_type, obj in self._stream(resource, since):
+                    pause = self.retry
                     since = str((obj.get("metadata") or {}).get("resourceVersion") or since)
                     app = labels(obj).get(APP_LABEL)
                     if app and foreign_change(event_type, obj):
                         log.info("drift watch: %s %s/%s %s by someone else: app %s", kind,
                                  (obj.get("metadata") or {}).get("namespace", ""),
                                  (obj.get("metadata") or {}).get("name", ""), event_type.lower(), app)
-                        self.on_change(app)
+                        self.on_change(app, event_type, obj)
             except Gone:
                 since = None  # list again: the events in between are lost, the next pass sees the result
             except (KubeError, requests.RequestException, ValueError) as err:
-                log.debug("drift watch of %s: %s; retrying", kind, err)
-                self.stop.wait(self.retry)
+                log.debug("drift watch of %s: %s; retrying in %.0fs", kind, err, pause)
+                self.stop.wait(pause)
+                pause = min(60.0, pause * 2)
 
     def _list_version(self, resource: Resource) -> str:
         body = self._get(resource.path(), {"labelSelector": APP_LABEL, "limit": "1"})
