@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,7 @@ class KubeClient:
         self.session.headers["User-Agent"] = "updater-agent"
         self._discovery: dict[str, dict[str, Resource] | None] = {}
         self._token_read = time.monotonic()
+        self._watch_session: requests.Session | None = None  # see `watch`
 
     # --- discovery -------------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> Resource | None:
@@ -250,6 +251,36 @@ class KubeClient:
         except KubeNotFound:
             return False
         return True
+
+    # --- watches (updater.agent.watch) ----------------------------------------------------
+    def list_version(self, resource: Resource, *, label_selector: str) -> str:
+        """The resourceVersion of a (one-item) list: where a watch of the same selection starts."""
+        body = self._request("GET", resource.path(), params={"labelSelector": label_selector, "limit": "1"})
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch(self, resource: Resource, *, params: Mapping[str, str], seconds: int) -> Iterator[dict[str, Any]]:
+        """The events of a watch (`?watch=true` plus `params`), parsed, until the server ends the stream.
+        On a session of its own: a stream holds its connection for minutes, which must not starve the
+        pool the passes use. Errors are the named `KubeError`s (410 Gone: `status` 410)."""
+        self._refresh_token()
+        if self._watch_session is None:
+            self._watch_session = requests.Session()
+            self._watch_session.verify, self._watch_session.cert = self.session.verify, self.session.cert
+            self._watch_session.trust_env = False
+        self._watch_session.headers.update(self.session.headers)  # a rotated token too
+        path = resource.path()
+        query = {**params, "watch": "true", "timeoutSeconds": str(seconds)}
+        try:
+            with self._watch_session.get(self.config.server + path, params=query, stream=True,
+                                         timeout=(self.timeout, seconds + 30)) as response:
+                if response.status_code >= 400:
+                    raise _error(response, f"watch {path}", self.config)
+                for line in response.iter_lines():
+                    if line:
+                        yield json.loads(line)
+        except requests.RequestException as err:
+            raise KubeUnavailable(f"Kubernetes API at {self.config.server} unreachable (watch {path}): "
+                                  f"{err.__class__.__name__}") from err
 
     # --- transport -------------------------------------------------------------------------
     def _refresh_token(self, every: float = 60.0) -> None:

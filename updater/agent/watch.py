@@ -17,14 +17,9 @@ thread per kind, never one per object.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
-
-import requests
-
 from updater.agent.client import KubeClient, KubeError, Resource
 from updater.agent.objects import APP_LABEL, FIELD_MANAGER, Obj, labels
 
@@ -64,12 +59,6 @@ class DriftWatch:
         self.stream_seconds = stream_seconds  # the server ends a watch after this; we reconnect
         self.retry = retry
         self.watching: dict[Kind, threading.Thread] = {}
-        # a session of its own: a stream holds its connection for minutes, which must not starve the
-        # pool the passes use
-        self.session = requests.Session()
-        self.session.headers.update(client.session.headers)
-        self.session.verify, self.session.cert = client.session.verify, client.session.cert
-        self.session.trust_env = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> DriftWatch:
@@ -107,7 +96,7 @@ class DriftWatch:
                 if resource is None:
                     return  # not served (a CRD not installed yet): the supervisor tries again later
                 if since is None:
-                    since = self._list_version(resource)
+                    since = self.client.list_version(resource, label_selector=APP_LABEL)
                 for event_type, obj in self._stream(resource, since):
                     pause = self.retry
                     since = str((obj.get("metadata") or {}).get("resourceVersion") or since)
@@ -119,41 +108,25 @@ class DriftWatch:
                         self.on_change(app, event_type, obj)
             except Gone:
                 since = None  # list again: the events in between are lost, the next pass sees the result
-            except (KubeError, requests.RequestException, ValueError) as err:
+            except (KubeError, ValueError) as err:
                 log.debug("drift watch of %s: %s; retrying in %.0fs", kind, err, pause)
                 self.stop.wait(pause)
                 pause = min(60.0, pause * 2)
 
-    def _list_version(self, resource: Resource) -> str:
-        body = self._get(resource.path(), {"labelSelector": APP_LABEL, "limit": "1"})
-        return str((body.get("metadata") or {}).get("resourceVersion") or "")
-
-    def _get(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        response = self.session.get(self.client.config.server + path, params=params,
-                                           timeout=self.client.timeout)
-        if response.status_code >= 400:
-            raise KubeError(f"GET {path}: {response.status_code}", status=response.status_code)
-        body = response.json()
-        return body if isinstance(body, dict) else {}
-
     def _stream(self, resource: Resource, since: str) -> Iterator[tuple[str, Obj]]:
-        params = {"watch": "true", "labelSelector": APP_LABEL, "resourceVersion": since,
-                  "allowWatchBookmarks": "true", "timeoutSeconds": str(self.stream_seconds)}
-        with self.session.get(self.client.config.server + resource.path(), params=params, stream=True,
-                                     timeout=(self.client.timeout, self.stream_seconds + 30)) as response:
-            if response.status_code == 410:
-                raise Gone()
-            if response.status_code >= 400:
-                raise KubeError(f"watch {resource.plural}: {response.status_code}", status=response.status_code)
-            for line in response.iter_lines():
+        params = {"labelSelector": APP_LABEL, "resourceVersion": since, "allowWatchBookmarks": "true"}
+        try:
+            for event in self.client.watch(resource, params=params, seconds=self.stream_seconds):
                 if self.stop.is_set():
                     return
-                if not line:
-                    continue
-                event = json.loads(line)
                 event_type, obj = str(event.get("type")), event.get("object") or {}
                 if event_type == "ERROR":
                     if obj.get("code") == 410:
                         raise Gone()
-                    raise KubeError(f"watch {resource.plural}: {obj.get('message', 'error')}", status=obj.get("code", 0))
+                    raise KubeError(f"watch {resource.plural}: {obj.get('message', 'error')}",
+                                    status=obj.get("code", 0))
                 yield event_type, obj  # a BOOKMARK too: it only moves the resourceVersion on
+        except KubeError as err:
+            if err.status == 410:
+                raise Gone() from err
+            raise
