@@ -4,11 +4,13 @@ fan-out of one app, a tree per cluster (`{cluster}`), prune confined to its clus
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,11 @@ from tests.agent.test_policy_gate import Posted
 from updater.agent.client import KubeClient, KubeForbidden, KubeUnavailable, load_config
 from updater.agent.cluster_settings import ClusterSettings
 from updater.agent.clusters import Fleet, fan_out
+from updater.agent.leader import LeaderElector
+from updater.agent.policy_gate import PolicyUnavailable, PolicyViolation
 from updater.agent.settings import AgentSettings, AppSettings, build_settings
 from updater.cli import main
-from updater.errors import BadInput
+from updater.errors import BadInput, OutOfSync
 from updater_sandbox.kube.server import KubeApiServer
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  cluster: {cluster}\n"
@@ -192,3 +196,70 @@ def test_the_command_runs_a_fleet_from_the_config(clusters: dict[str, KubeApiSer
                  str(tmp_path / "c"), "--once"]) == 0
     assert image_of(clusters["a"]) is None
     assert image_of(clusters["b"]) == image_of(clusters["c"]) == "ghcr.io/acme/api:1.0.0"
+
+
+def test_dry_run_prints_each_clusters_diff_under_its_name(clusters: dict[str, KubeApiServer], gitops: GitOpsRepo,
+                                                          tmp_path: Path) -> None:
+    configs = kubeconfigs({"a": clusters["a"], "b": clusters["b"]}, tmp_path)
+    agents = fleet(gitops, tmp_path, configs)
+    agents.members["a"].sync_app(agents.members["a"].settings.apps[0])  # a is in sync, b is empty
+    out = io.StringIO()
+    for agent in agents.members.values():
+        agent.settings = replace(agent.settings, dry_run=True)
+        agent.out = out
+    with pytest.raises(OutOfSync, match="out of sync: shop"):
+        agents.run_once()
+    text = out.getvalue()
+    assert text.startswith("## cluster b\n# create Namespace shop (app shop)")
+    assert "## cluster a" not in text and image_of(clusters["b"]) is None
+
+
+def test_the_policy_configmap_is_read_in_the_agents_own_cluster(clusters: dict[str, KubeApiServer],
+                                                                gitops: GitOpsRepo, tmp_path: Path) -> None:
+    """Home is cluster a (the --kubeconfig one); the app deploys to b only. A policy ConfigMap put in b
+    by whoever can write there means nothing; the one in a applies to b's deploys."""
+    configs = kubeconfigs({"a": clusters["a"], "b": clusters["b"]}, tmp_path)
+    policy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "updater-policy", "namespace": "updater-system"},
+              "data": {"policy.yaml": "allowed-registries: [registry.acme.internal]\n"}}
+    clusters["b"].put(policy)
+    declared = (ClusterSettings("b", configs["b"]),)
+    settings = AgentSettings(apps=(AppSettings("shop", gitops.url, path="clusters/prod", token_env="GIT_TOKEN",
+                                               clusters=("b",)),),
+                             cache_dir=tmp_path / "cache", clusters=declared, policy_configmap="updater-policy")
+    home = KubeClient(load_config(kubeconfig=configs["a"], context=None, env={}))
+    agents = Fleet(settings, home, env={"GIT_TOKEN": TOKEN})
+    with pytest.raises(PolicyUnavailable, match="updater-system/updater-policy does not exist"):
+        agents.run_once()  # not in a: fail closed, whatever b holds
+    clusters["a"].put(policy)
+    with pytest.raises(PolicyViolation, match="policy allowed-registries: Deployment shop/api"):
+        agents.run_once()
+    assert image_of(clusters["b"]) is None
+
+
+def test_one_lease_in_the_agents_own_cluster_leads_every_cluster(clusters: dict[str, KubeApiServer],
+                                                                  gitops: GitOpsRepo, tmp_path: Path) -> None:
+    configs = kubeconfigs({"b": clusters["b"], "c": clusters["c"]}, tmp_path)
+    home_config = clusters["a"].write_kubeconfig(tmp_path / "kube" / "home")
+    leaders = []
+    for identity in ("one", "two"):
+        agents = fleet(gitops, tmp_path / identity, configs)
+        home = KubeClient(load_config(kubeconfig=home_config, context=None, env={}))
+        leaders.append((agents, LeaderElector(home, namespace="updater-system", identity=identity, lease_seconds=30)))
+    stop = threading.Event()
+    threads = [threading.Thread(target=agents.run, args=(stop, elector), daemon=True) for agents, elector in leaders]
+    threads[0].start()
+    until = time.monotonic() + 20
+    while (image_of(clusters["b"]) is None or image_of(clusters["c"]) is None) and time.monotonic() < until:
+        time.sleep(0.05)
+    threads[1].start()
+    time.sleep(1.0)
+    stop.set()
+    for agents, _ in leaders:
+        agents.wake.set()
+    for thread in threads:
+        thread.join(timeout=20)
+    lease = clusters["a"].get("coordination.k8s.io/v1", "Lease", "updater-agent", "updater-system")
+    assert image_of(clusters["b"]) == image_of(clusters["c"]) == "ghcr.io/acme/api:1.0.0"
+    assert lease is not None and clusters["b"].get("coordination.k8s.io/v1", "Lease", "updater-agent",
+                                                   "updater-system") is None  # the Lease is home's only
+    assert leaders[1][0].metrics.render().count("updater_agent_syncs_total{") == 0  # the standby synced nothing
