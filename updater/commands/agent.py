@@ -13,13 +13,15 @@ DESCRIPTION = """\
 Follow a branch: poll its tip with `git ls-remote` (fetch only when it moved), render the path (plain
 YAML recursively, or Kustomize), and server-side apply what differs with field manager `updater`.
 Objects removed from git are pruned with --prune (only those this app applied and labelled
-updater.dev/app=<name>). Manual edits (drift) are always reported and undone with --self-heal.
-Rollback is a `git revert` on the branch.
+updater.dev/app=<name>). Manual edits (drift) are seen at once through watches, always reported,
+and undone with --self-heal. Rollback is a `git revert` on the branch. A config file can declare
+several target clusters (`clusters:`) and the operator's policy (`policy:`), checked before any apply.
 
 examples:
   updater agent --repo https://github.com/acme/gitops --path clusters/prod --prune --self-heal
   updater agent --repo URL --path clusters/prod --once --dry-run   # CI check: exit 8 when out of sync
-  updater agent --config agent.yml --listen 0.0.0.0:8080 --leader-elect
+  updater agent --config agent.yml --listen 0.0.0.0:8080 --leader-elect   # clusters:, policy: (README)
+  updater agent --repo URL --path clusters/prod --once --wait=5m          # CI: apply, wait for rollouts
   GITHUB_TOKEN=... updater agent --repo URL --path apps --token-env GITHUB_TOKEN \\
       --status-provider github --status-api https://api.github.com --cluster prod
 """
