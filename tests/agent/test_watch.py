@@ -156,3 +156,20 @@ def test_once_wait_reports_final_health_from_fresh_reads(
 def test_wait_without_once_is_bad_input(gitops: GitOpsRepo, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["agent", "--repo", gitops.url, "--wait"]) == 2
     assert "--wait: only with --once" in capsys.readouterr().err
+
+
+def test_a_replica_without_the_lease_heals_nothing_at_once(kube_api: KubeApiServer, kubeconfig: Path,
+                                                           gitops: GitOpsRepo, tmp_path: Path) -> None:
+    agent_namespace(kube_api)
+    agent = make_agent(kubeconfig, gitops, tmp_path, self_heal=True)
+    agent.sync_app(agent.settings.apps[0])  # remembers the manifests it applied
+    edited = kube_api.get("apps/v1", "Deployment", "api", "shop")
+    assert edited is not None
+    edited["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/api:hacked"
+    live = kube_api.put(edited, manager="kubectl-edit")
+    agent.heal.enabled = False  # what the loop sets while another replica leads
+    assert agent.heal.try_heal("shop", "MODIFIED", live) is False
+    assert image_of(kube_api) == "evil/api:hacked"
+    agent.heal.enabled = True
+    assert agent.heal.try_heal("shop", "MODIFIED", live) is True
+    assert image_of(kube_api) == "ghcr.io/acme/api:1.0.0"

@@ -39,6 +39,7 @@ class FastHeal:
         self._lock = threading.Lock()
         # held by the loop during a pass: a heal never races a pass that may be applying a newer commit
         self.passing = threading.Lock()
+        self.enabled = True  # False while this replica does not hold the leader Lease
 
     def remember(self, app: str, commit: str, objects: Mapping[ObjectKey, Obj]) -> None:
         """The manifests `app` is in sync with after a pass that applied them (self-heal apps only)."""
@@ -52,7 +53,7 @@ class FastHeal:
 
     def try_heal(self, app: str, event_type: str, live: Obj) -> bool:
         """True when the event's drift was undone here; False: leave it to a full pass."""
-        if not self.passing.acquire(blocking=False):
+        if not self.enabled or not self.passing.acquire(blocking=False):
             return False  # a pass is running: the one the caller starts next sees the drift
         try:
             return self._heal(app, event_type, live)

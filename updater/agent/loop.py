@@ -197,6 +197,7 @@ class Agent:
             triggered = self.wake.is_set()
             self.wake.clear()  # before syncing: a webhook arriving meanwhile starts the next round at once
             leading = elector is None or _safe_acquire(elector)
+            self.heal.enabled = leading  # a standby (or a leader that lost the Lease) heals nothing
             for app in schedule.due(self.last_round, triggered=triggered) if leading else ():
                 self.sync_app(app)
                 schedule.done(app, time.monotonic())
