@@ -25,9 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_agent import TOKEN, Metrics, free_port, image_of, rss_mb, say, tree  # noqa: E402
+from bench.bench_agent import TOKEN, Metrics, free_port, image_of, rss_mb, say, tree  # noqa: E402
 from tests.gitrepos import make_remote  # noqa: E402
 from updater_sandbox.git_http import GitHttpServer  # noqa: E402
 from updater_sandbox.kube.server import KubeApiServer  # noqa: E402

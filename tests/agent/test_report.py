@@ -4,6 +4,7 @@ local forge's GitHub and GitLab statuses APIs for the commit the agent synced.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from updater_sandbox.kube.server import KubeApiServer
 
 
 def status(**changes: object) -> AppStatus:
-    fields: dict = {"app": "shop", "commit": "c" * 40, "sync": "Synced", "health": "Healthy", **changes}
+    fields: dict[str, Any] = {"app": "shop", "commit": "c" * 40, "sync": "Synced", "health": "Healthy", **changes}
     return AppStatus(**fields)
 
 
@@ -28,7 +29,7 @@ def status(**changes: object) -> AppStatus:
     ({"sync": "OutOfSync", "drifted": ("x",)}, ("pending", "deploying to prod: healthy")),
     ({"errors": ("boom",)}, ("failure", "sync to prod failed: boom")),
 ])
-def test_commit_state(changes: dict, expected: tuple[str, str]) -> None:
+def test_commit_state(changes: dict[str, Any], expected: tuple[str, str]) -> None:
     assert commit_state(status(**changes), cluster="prod") == expected
 
 
