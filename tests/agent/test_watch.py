@@ -60,7 +60,9 @@ def test_a_manual_edit_is_healed_within_two_seconds_though_the_interval_is_a_min
         edited = kube_api.get("apps/v1", "Deployment", "api", "shop")
         assert edited is not None
         edited["spec"]["template"]["spec"]["containers"][0]["image"] = "evil/api:hacked"
-        time.sleep(0.3)  # the first pass has recorded itself
+        # the first pass is over (it holds this lock from observe to remembering what it applied)
+        until(lambda: kube_api.get("v1", "ConfigMap", "updater-inventory-shop", "updater-system") is not None
+              and not agent.heal.passing.locked(), 10)
         kube_api.clear_log()
         kube_api.put(edited, manager="kubectl-edit")
         assert image_of(kube_api) == "evil/api:hacked"
@@ -173,3 +175,29 @@ def test_a_replica_without_the_lease_heals_nothing_at_once(kube_api: KubeApiServ
     agent.heal.enabled = True
     assert agent.heal.try_heal("shop", "MODIFIED", live) is True
     assert image_of(kube_api) == "ghcr.io/acme/api:1.0.0"
+
+
+def test_a_watch_ends_with_its_stream_once_no_app_renders_the_kind(kube_api: KubeApiServer, kubeconfig: Path) -> None:
+    client = KubeClient(load_config(kubeconfig=kubeconfig, context=None, env={}))
+    kinds = {("", "ConfigMap"): "v1"}
+    stop = threading.Event()
+    watch = DriftWatch(client, lambda: dict(kinds), lambda app, kind, obj: None, stop=stop, refresh=0.1,
+                       stream_seconds=1)
+    watch.start()
+    try:
+        until(lambda: kube_api.count("watch") >= 2, 5)  # the 1 s stream ended and was reopened: still wanted
+        kinds.clear()
+        thread = watch.watching[("", "ConfigMap")]
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    finally:
+        stop.set()
+
+
+def test_no_watch_flag_and_config_key(gitops: GitOpsRepo) -> None:
+    from updater.agent.settings import build_settings
+
+    config = {"apps": [{"repo": gitops.url}]}
+    assert build_settings({}, config=config).watch is True
+    assert build_settings({"no_watch": True}, config=config).watch is False
+    assert build_settings({}, config={**config, "watch": False}).watch is False

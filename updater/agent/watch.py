@@ -80,13 +80,14 @@ class DriftWatch:
                 wanted = {}
             for kind, version in wanted.items():
                 if kind not in self.watching or not self.watching[kind].is_alive():
-                    thread = threading.Thread(target=self._watch_kind, args=(version, kind[1]), daemon=True,
+                    thread = threading.Thread(target=self._watch_kind, args=(version, kind), daemon=True,
                                               name=f"watch-{kind[1]}")
                     self.watching[kind] = thread
                     thread.start()
             self.stop.wait(self.refresh)
 
-    def _watch_kind(self, version: str, kind: str) -> None:
+    def _watch_kind(self, version: str, wanted: Kind) -> None:
+        kind = wanted[1]
         resource: Resource | None = None
         since: str | None = None
         pause = self.retry  # doubles while the watch keeps failing (forbidden, cluster down), up to a minute
@@ -106,12 +107,20 @@ class DriftWatch:
                                  (obj.get("metadata") or {}).get("namespace", ""),
                                  (obj.get("metadata") or {}).get("name", ""), event_type.lower(), app)
                         self.on_change(app, event_type, obj)
+                if not self._still_wanted(wanted):
+                    return  # the stream ended and no app renders this kind any more
             except Gone:
                 since = None  # list again: the events in between are lost, the next pass sees the result
             except (KubeError, ValueError) as err:
                 log.debug("drift watch of %s: %s; retrying in %.0fs", kind, err, pause)
                 self.stop.wait(pause)
                 pause = min(60.0, pause * 2)
+
+    def _still_wanted(self, kind: Kind) -> bool:
+        try:
+            return kind in self.kinds()
+        except Exception:  # noqa: BLE001 - unknown this time: keep watching
+            return True
 
     def _stream(self, resource: Resource, since: str) -> Iterator[tuple[str, Obj]]:
         params = {"labelSelector": APP_LABEL, "resourceVersion": since, "allowWatchBookmarks": "true"}
