@@ -8,6 +8,10 @@ interval (or at once on a webhook), behind the leader Lease when asked.
 One app's pass can never stop another app or the process: any exception it raises — a named error,
 or a RecursionError, MemoryError or plain bug from a hostile manifest — becomes that app's error
 (Degraded, with the reason) and the loop goes on. `--dry-run` prints a diff per object instead.
+
+Between observe and plan, the operator's policy (`policy_gate`) checks every rendered object; while
+the loop runs, watches (`watch`) see manual changes at once and either heal them on the spot
+(`heal`) or wake the loop. Several clusters are several `Agent`s (`clusters.Fleet`).
 """
 
 from __future__ import annotations
