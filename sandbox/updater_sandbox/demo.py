@@ -4,9 +4,10 @@ A local forge (`updater_sandbox.forge`) serves the bundled example repository
 (`sandbox/updater_sandbox/examples/gitops`: Kustomize overlays, plain YAML, Helm values, and an `.updater.yml`).
 Three pipelines run `updater bump --target ...` at the same moment (child processes, exactly as CI
 would run the CLI), which opens three pull requests; simulated CI goes green, auto-merge merges what
-is up to date, `updater rebase` regenerates what fell behind, and finally `updater agent` applies
-the staging cluster's tree to an emulated Kubernetes API. Everything listens on 127.0.0.1, needs no
-account, and lives in one temporary directory removed at the end (unless `keep`).
+is up to date, `updater rebase` regenerates what fell behind, and finally one `updater agent` applies
+each cluster's tree (staging, production) to its own emulated Kubernetes API, under an operator
+policy. Everything listens on 127.0.0.1, needs no account, and lives in one temporary directory
+removed at the end (unless `keep`).
 
 The formatting helpers are pure; `run_demo` is the orchestration.
 """
@@ -94,7 +95,8 @@ class Story:
     """Prints each line as it happens (so a slow machine shows progress) and keeps them."""
 
     def __init__(self, out: TextIO) -> None:
-        self.out, self.lines = out, []
+        self.out = out
+        self.lines: list[str] = []
 
     def say(self, text: str = "", *, indent: int = 0) -> None:
         for line in (text.splitlines() or [""]):
@@ -158,6 +160,7 @@ def _demo(story: Story, tmp: Path, observers: Sequence[Callable[[Any], None]]) -
         forge.protect(REPO, "main", Protection(required_contexts=("ci",), strict=True))
         repo = forge.repo(REPO)
         seed = repo.bare.rev_parse("main")
+        assert seed is not None  # the repository was just created with a main branch
         story.say(f"[1/5] A local forge at {forge.url} serves {REPO}: apps api (Kustomize overlays), web (plain "
                   "YAML) and\n      worker (Helm values) x staging/production, with targets in .updater.yml. "
                   "main is protected:\n      a pull request merges only when CI check \"ci\" is green and it is "
@@ -181,7 +184,7 @@ def _demo(story: Story, tmp: Path, observers: Sequence[Callable[[Any], None]]) -
         story.say("\n[4/5] CI passes; auto-merge merges what is up to date, `updater rebase` refreshes the rest:")
         _merge_rounds(story, forge, cli, remote)
 
-        story.say("\n[5/5] updater agent applies clusters/staging to an emulated Kubernetes API:")
+        story.say("\n[5/5] updater agent applies each cluster's tree to two emulated Kubernetes APIs:")
         _agent(story, forge, cli, tmp)
 
         diff = repo.bare.git("diff", "--stat=100", seed, "main").out.rstrip()
@@ -223,11 +226,23 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
         return
     from updater_sandbox.kube.server import KubeApiServer
 
-    with KubeApiServer() as kube:
-        kube.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "updater-system"}})
-        kubeconfig = kube.write_kubeconfig(tmp / "kubeconfig")
-        cli("agent", "--repo", forge.repo_url(REPO), "--path", "clusters/staging", "--once",
-            "--kubeconfig", str(kubeconfig), "--token-env", "GITHUB_TOKEN")
-        for deployment in sorted(kube.list("apps/v1", "Deployment", "staging"), key=lambda d: d["metadata"]["name"]):
-            images = ", ".join(c["image"] for c in deployment["spec"]["template"]["spec"]["containers"])
-            story.say(f"Deployment staging/{deployment['metadata']['name']:<5} runs {images}", indent=6)
+    with KubeApiServer() as staging, KubeApiServer() as production:
+        clusters = {"staging": staging, "production": production}
+        for name, kube in clusters.items():
+            kube.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "updater-system"}})
+            kube.write_kubeconfig(tmp / f"{name}.kubeconfig")
+        # one agent, both clusters (a tree each through {cluster}), under the operator's policy
+        config = {"apps": [{"name": "shop", "repo": forge.repo_url(REPO), "path": "clusters/{cluster}",
+                            "token_env": "GITHUB_TOKEN", "clusters": list(clusters)}],
+                  "clusters": {name: {"kubeconfig": str(tmp / f"{name}.kubeconfig")} for name in clusters},
+                  "policy": {"allowed-registries": ["ghcr.io/acme"], "forbid-mutable-tags": True}}
+        (tmp / "agent.yml").write_text(json.dumps(config))
+        cli("agent", "--config", str(tmp / "agent.yml"), "--kubeconfig", str(tmp / "staging.kubeconfig"), "--once",
+            "--cache-dir", str(tmp / "agent-cache"))
+        story.say("one agent, two clusters (clusters/{cluster}); policy: images from ghcr.io/acme, no :latest",
+                  indent=6)
+        for name, kube in clusters.items():
+            for deployment in sorted(kube.list("apps/v1", "Deployment", name), key=lambda d: d["metadata"]["name"]):
+                images = ", ".join(c["image"] for c in deployment["spec"]["template"]["spec"]["containers"])
+                where = f"{name}/{deployment['metadata']['name']}"
+                story.say(f"Deployment {where:<13} runs {images}", indent=6)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode, urlsplit
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,11 +119,13 @@ class KubeClient:
                    "ca_certs": verify if isinstance(verify, str) else certifi.where() if verify else None,
                    "cert_file": config.cert[0] if config.cert else None,
                    "key_file": config.cert[1] if config.cert else None}
+        self._tls = tls
         self._http = urllib3.connection_from_url(config.server, maxsize=connections, retries=False, **tls)
         self._prefix = split.path.rstrip("/")  # a server behind a proxy path, e.g. https://host/k8s/clusters/c1
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
         self._discovery: dict[str, dict[str, Resource] | None] = {}
         self._token_read = time.monotonic()
+        self._watch_http: urllib3.HTTPConnectionPool | None = None  # see `watch`
 
     # --- discovery -------------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> Resource | None:
@@ -198,6 +200,47 @@ class KubeClient:
         except KubeNotFound:
             return False
         return True
+
+    # --- watches (updater.agent.watch) ----------------------------------------------------
+    def list_version(self, resource: Resource, *, label_selector: str) -> str:
+        """The resourceVersion of a (one-item) list: where a watch of the same selection starts."""
+        body = self._request("GET", resource.path(), params={"labelSelector": label_selector, "limit": "1"})
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch(self, resource: Resource, *, params: Mapping[str, str], seconds: int) -> Iterator[dict[str, Any]]:
+        """The events of a watch (`?watch=true` plus `params`), parsed, until the server ends the stream.
+        On a pool of its own: a stream holds its connection for minutes, which must not starve the
+        pool the passes use. Errors are the named `KubeError`s (410 Gone: `status` 410)."""
+        self._refresh_token()
+        if self._watch_http is None:
+            self._watch_http = urllib3.connection_from_url(self.config.server, maxsize=8, retries=False,
+                                                           **self._tls)
+        path = resource.path()
+        query = {**params, "watch": "true", "timeoutSeconds": str(seconds)}
+        url = self._prefix + path + f"?{urlencode(query)}"
+        headers = {**self.headers, "Accept": "application/json"}  # a rotated token too
+        try:
+            response = self._watch_http.urlopen("GET", url, headers=headers, retries=False, redirect=False,
+                                                preload_content=False,
+                                                timeout=urllib3.Timeout(connect=self.timeout, read=seconds + 30))
+            try:
+                if response.status >= 400:
+                    response.read()
+                    raise _error(response, f"watch {path}", self.config)
+                pending = b""
+                for chunk in response.stream(64 * 1024):
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            yield json.loads(line)
+                if pending.strip():
+                    yield json.loads(pending)
+            finally:
+                response.release_conn()
+        except urllib3.exceptions.HTTPError as err:
+            raise KubeUnavailable(f"Kubernetes API at {self.config.server} unreachable (watch {path}): "
+                                  f"{err.__class__.__name__}") from err
 
     # --- transport -------------------------------------------------------------------------
     def _refresh_token(self, every: float = 60.0) -> None:

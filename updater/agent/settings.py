@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from updater.agent import yamldocs
+from updater.agent.cluster_settings import ClusterSettings, app_clusters, check_targets, clusters_from_mapping
 from updater.agent.sops import NO_IDENTITIES, Identities
 from updater.errors import BadInput
+from updater.policy import Policy, policy_from_mapping
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a label value and part of a ConfigMap name
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -37,6 +39,7 @@ class AppSettings:
     kustomize_remote: bool = False  # kustomize may fetch remote resources (git, http): opt-in
     allow_empty_prune: bool = False  # an empty render is more often a mistake than a wish
     token_env: str | None = None  # variable holding the git token (None: anonymous)
+    clusters: tuple[str, ...] = ()  # names under the config's `clusters:` (empty: the agent's own cluster)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ class AgentSettings:
     age_key_files: tuple[Path, ...] = ()  # sops: age identities, e.g. a Secret mounted as a file
     # the identities themselves, loaded by the command from the files and SOPS_AGE_KEY(_FILE); never printed
     sops_identities: Identities = field(default=NO_IDENTITIES, repr=False, compare=False)
+    # the cluster operator's rules, enforced on every rendered object (updater.agent.policy_gate)
+    policy: Policy = field(default_factory=Policy)
+    policy_configmap: str | None = None  # also enforce this ConfigMap's `policy.yaml` (agent's namespace)
+    clusters: tuple[ClusterSettings, ...] = ()  # target clusters by name (updater.agent.clusters)
+    wait: float | None = None  # --once --wait: seconds to wait for rollouts (None: do not wait)
+    watch: bool = True  # watch the apps' kinds to see drift at once (polling stays the fallback)
 
 
 def parse_duration(text: str | float | int, *, source: str) -> float:
@@ -121,6 +130,7 @@ def app_from_mapping(raw: Any, *, source: str, defaults: Mapping[str, Any]) -> A
     for namespace in values["allowed_namespaces"]:
         if not _NAME.match(namespace):
             raise BadInput(f"{source}: allowed_namespaces: {namespace!r} is not a namespace name")
+    values["clusters"] = app_clusters(values.get("clusters") or (), source=source)
     return AppSettings(**values)
 
 
@@ -181,7 +191,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
 def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None, config_name: str = "") -> AgentSettings:
     """Flags (None when not given) over the config file over defaults."""
-    overrides = {k: flags[k] for k in ("prune", "self_heal", "allow_empty_prune", "kustomize_remote") if flags.get(k)}
+    overrides: dict[str, Any] = {k: flags[k] for k in ("prune", "self_heal", "allow_empty_prune", "kustomize_remote")
+                                 if flags.get(k)}
     if flags.get("interval") is not None:
         overrides["interval"] = flags["interval"]
     for key in ("allowed_namespaces", "allowed_cluster_kinds"):
@@ -223,6 +234,12 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
     listen = pick("listen", None)
     if listen is not None:
         parse_listen(listen, source="--listen" if flags.get("listen") else f"--config {config_name}: listen")
+    where = f"--config {config_name}" if config_name else "agent config"
+    clusters = clusters_from_mapping(top.get("clusters"), source=where)
+    check_targets(apps, clusters, source=where)
+    policy_configmap = top.get("policy_configmap")
+    if policy_configmap is not None and not (isinstance(policy_configmap, str) and _NAME.match(policy_configmap)):
+        raise BadInput(f"{where}: policy_configmap: expected a ConfigMap name")
     return AgentSettings(
         apps=tuple(apps),
         cluster=str(pick("cluster", "default")),
@@ -239,6 +256,11 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
         webhook_secret_env=pick("webhook_secret_env", None),
         status=status,
         age_key_files=tuple(Path(p) for p in (flags.get("age_key_files") or _paths(top.get("age_key_files")))),
+        policy=policy_from_mapping(top.get("policy"), source=where),
+        policy_configmap=policy_configmap,
+        clusters=clusters,
+        wait=flags.get("wait"),
+        watch=not flags.get("no_watch") and top.get("watch", True) is not False,
     )
 
 

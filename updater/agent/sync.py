@@ -1,7 +1,7 @@
 """Step 3 of a pass, sync: carry out a plan (apply, then prune) and say what came of it as a value.
 
 `sync` applies the planned objects (`updater.agent.apply`), prunes only when nothing failed, and
-judges health from the objects as the API returned them. Every failure is an entry of
+judges health from fresh reads of what it applied (`updater.agent.rollout`). Every failure is an entry of
 `SyncResult.errors`; a pass that could not get as far as applying (a render error, an unreachable
 source or cluster, a hostile manifest) is `SyncResult.stopped(...)`, carrying the error itself, so
 the loop never keeps errors as state of its own.
@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from updater.agent import apply as applier
+from updater.agent import rollout
 from updater.agent.client import KubeClient
 from updater.agent.decide import Planned
 from updater.agent.health import Health, app_health, object_health
@@ -58,7 +59,8 @@ def sync(client: KubeClient, seen: Observed, planned: Planned, *, self_heal: boo
         versions: Callable[[ObjectKey], str | None] = seen.previous.api_version if seen.previous else _no_version
         pruned, prune_failed = applier.prune(client, plan.prune.delete, versions, client.resource)
         failed.extend(prune_failed)
-    now_live = {**seen.live, **changes.results}
+    # health from fresh reads of the applied workloads, not the apply responses (see `rollout`)
+    now_live = {**seen.live, **changes.results, **rollout.reread(client, changes.results)}
     health = app_health([object_health(now_live[key]).health for key in seen.keys if key in now_live])
     inventory = from_objects("", list(seen.desired)).entries + kept_entries(seen, set(pruned))
     return SyncResult(seen.commit, changes.applied, tuple(pruned), plan.drifted, changes.unhealed,

@@ -13,13 +13,15 @@ DESCRIPTION = """\
 Follow a branch: poll its tip with `git ls-remote` (fetch only when it moved), render the path (plain
 YAML recursively, or Kustomize), and server-side apply what differs with field manager `updater`.
 Objects removed from git are pruned with --prune (only those this app applied and labelled
-updater.dev/app=<name>). Manual edits (drift) are always reported and undone with --self-heal.
-Rollback is a `git revert` on the branch.
+updater.dev/app=<name>). Manual edits (drift) are seen at once through watches, always reported,
+and undone with --self-heal. Rollback is a `git revert` on the branch. A config file can declare
+several target clusters (`clusters:`) and the operator's policy (`policy:`), checked before any apply.
 
 examples:
   updater agent --repo https://github.com/acme/gitops --path clusters/prod --prune --self-heal
   updater agent --repo URL --path clusters/prod --once --dry-run   # CI check: exit 8 when out of sync
-  updater agent --config agent.yml --listen 0.0.0.0:8080 --leader-elect
+  updater agent --config agent.yml --listen 0.0.0.0:8080 --leader-elect   # clusters:, policy: (README)
+  updater agent --repo URL --path clusters/prod --once --wait=5m          # CI: apply, wait for rollouts
   GITHUB_TOKEN=... updater agent --repo URL --path apps --token-env GITHUB_TOKEN \\
       --status-provider github --status-api https://api.github.com --cluster prod
 """
@@ -52,6 +54,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sync.add_argument("--kustomize-remote", action="store_true", default=None,
                       help="let kustomize fetch remote resources (git, http) named in the repository")
     sync.add_argument("--once", action="store_true", help="one pass over every app, then exit")
+    sync.add_argument("--wait", nargs="?", const="5m", metavar="TIMEOUT",
+                      help="with --once: wait for rollouts and report final health from fresh reads; "
+                           "exit 7 when an app is not Healthy in time (default TIMEOUT: 5m)")
+    sync.add_argument("--no-watch", action="store_true",
+                      help="do not watch managed objects (drift is then seen at each interval only)")
     sync.add_argument("--dry-run", action="store_true",
                       help="print a diff per object that would change; exit 8 when out of sync (implies --once)")
 
@@ -118,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from updater.agent.client import KubeClient, load_config
+    from updater.agent.clusters import Fleet
     from updater.agent.leader import LeaderElector
     from updater.agent.loop import Agent
     from updater.agent.report import commit_statuses
@@ -131,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
     flags["once"] = args.once or args.dry_run
     if args.interval is not None:
         flags["interval"] = parse_duration(args.interval, source="--interval")
+    if args.wait is not None:
+        if not flags["once"]:
+            raise BadInput("--wait: only with --once (the loop keeps reporting health on its own)")
+        flags["wait"] = parse_duration(args.wait, source="--wait")
     if args.identity is None:
         flags["identity"] = socket.gethostname()
     config = load_config_file(Path(args.config)) if args.config else None
@@ -150,9 +162,15 @@ def _run(args: argparse.Namespace) -> int:
     client = KubeClient(load_config(kubeconfig=settings.kubeconfig, context=settings.context, env=env))
     statuses = {app.name: commit_statuses(settings.status.provider, settings.status.api_url, app.repo, status_token)
                 for app in settings.apps}
-    agent = Agent(settings, client, env=env, statuses=statuses)
+    agent: Agent | Fleet = (Fleet(settings, client, env=env, statuses=statuses) if settings.clusters
+                            else Agent(settings, client, env=env, statuses=statuses))
     if settings.once:
-        return agent.run_once()
+        code = agent.run_once()
+        if settings.wait is not None:
+            from updater.agent.waiting import wait_all
+
+            wait_all(agent.members if isinstance(agent, Fleet) else {settings.cluster: agent}, settings.wait)
+        return code
 
     secret = env.get(settings.webhook_secret_env or "") or None
     register_secret(secret)
