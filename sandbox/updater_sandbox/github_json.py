@@ -8,7 +8,7 @@ contract requires. Pure functions of their arguments, plus git reads.
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from updater_sandbox import schemas
 from updater_sandbox.bare import CommitInfo
@@ -29,14 +29,14 @@ def user_id(login: str) -> int:
 
 def user(req: Request, login: str) -> dict[str, Any]:
     u = f"{api(req)}/users/{login}"
-    return schemas.complete_with("github", {"$ref": "#/components/schemas/simple-user"}, {
+    return cast(dict[str, Any], schemas.complete_with("github", {"$ref": "#/components/schemas/simple-user"}, {
         "login": login, "id": user_id(login), "node_id": f"U_{user_id(login)}",
         "type": "Bot" if login.endswith("[bot]") else "User", "site_admin": False,
         "url": u, "html_url": f"{req.base}/{login}", "avatar_url": f"{req.base}/avatars/{login}",
         "gravatar_id": "", "user_view_type": "public",
         **{f"{k}_url": f"{u}/{k}" for k in ("events", "followers", "following", "gists", "organizations",
                                              "received_events", "repos", "starred", "subscriptions")},
-    })
+    }))
 
 
 def repository(req: Request, repo: Repo) -> dict[str, Any]:

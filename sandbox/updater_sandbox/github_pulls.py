@@ -208,7 +208,7 @@ def _label_names(req: Request) -> list[str]:
     names = [i.get("name") if isinstance(i, dict) else i for i in items]
     if not all(isinstance(n, str) and n for n in names):
         raise invalid("label names must be non-empty strings", "Label", "labels")
-    return names
+    return [str(n) for n in names]
 
 
 @routes.add("POST", "/repos/{owner}/{repo}/issues/{number}/labels", "issues/add-labels")

@@ -15,7 +15,7 @@ import json
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 CONTRACTS = Path(__file__).with_name("contracts")
 SPEC_FILES = {"github": "github-openapi-subset.json", "gitlab": "gitlab-openapi-subset.json"}
@@ -26,7 +26,7 @@ UNIVERSAL_ERRORS = (400, 401, 403, 404, 405, 409, 422, 429)
 
 @cache
 def spec(service: str) -> dict[str, Any]:
-    return json.loads((CONTRACTS / SPEC_FILES[service]).read_text())
+    return cast(dict[str, Any], json.loads((CONTRACTS / SPEC_FILES[service]).read_text()))
 
 
 @cache
@@ -79,7 +79,7 @@ def _neutral(service: str, schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         return complete_with(service, schema, {})
-    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(kind)
+    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(str(kind))
 
 
 def _merged(service: str, schema: dict[str, Any]) -> dict[str, Any]:

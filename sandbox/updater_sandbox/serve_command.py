@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from updater_sandbox.forge import Forge
+    from updater_sandbox.web import LoggedRequest
 
 HELP = "run the local forge: git over HTTP plus GitHub- and GitLab-compatible APIs on 127.0.0.1"
 DESCRIPTION = (
@@ -68,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
             raise BadInput("--validate needs openapi-schema-validator: pip install 'updater[test]'") from err
         from updater_sandbox.schemas import entry_violations
 
-        forge.observers.append(lambda entry: [log.warning("contract: %s", v) for v in entry_violations(entry)])
+        def warn(entry: LoggedRequest) -> None:
+            for violation in entry_violations(entry):
+                log.warning("contract: %s", violation)
+
+        forge.observers.append(warn)
     if args.token:
         register_secret(args.token)  # the user's own token: never echoed
     forge.start()

@@ -202,7 +202,7 @@ def _route(forge: Forge, service: str, req: Request) -> Response:
         return Response(404, {"error": "404 Not Found"})
     route, groups = found
     try:
-        response = route.handler(forge.store, req, **groups)
+        response: Response = route.handler(forge.store, req, **groups)
     except ApiError as err:
         body = err.body
         if service == "gitlab" and err.kind == "malformed":

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from updater.agent.client import KubeClient, KubeError, KubeInvalid, Resource
-from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, apply_rank, is_crd
+from updater.agent.objects import RECREATE_ANNOTATION, Obj, ObjectKey, annotations_of, apply_rank, is_crd
 from updater.agent.plan import Step
 
 log = logging.getLogger("updater.agent")
@@ -113,10 +113,7 @@ def _apply_one(client: KubeClient, step: Step, resolve: Resolver) -> tuple[Obj, 
 
 
 def _recreate_allowed(obj: Obj) -> bool:
-    # read here rather than through `objects.annotations`, a name mypy confuses with the
-    # `from __future__ import annotations` of that module
-    notes = (obj.get("metadata") or {}).get("annotations") or {}
-    return bool(notes.get(RECREATE_ANNOTATION) == "true")
+    return annotations_of(obj).get(RECREATE_ANNOTATION) == "true"
 
 
 def _wait_gone(client: KubeClient, resource: Resource, name: str, namespace: str | None,

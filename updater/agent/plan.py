@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from updater.agent import names
 from updater.agent.diff import as_stored, covers
 from updater.agent.inventory import Inventory, PruneSelection, cluster_kind_allowed, namespace_allowed, select_prune
-from updater.agent.objects import APP_LABEL, HASH_ANNOTATION, Obj, ObjectKey, annotations, apply_rank, key_of
+from updater.agent.objects import APP_LABEL, HASH_ANNOTATION, Obj, ObjectKey, annotations_of, apply_rank, key_of
 from updater.errors import PolicyRefused
 
 
@@ -93,7 +93,7 @@ def check_namespaces(desired: list[Obj], allowed: Collection[str], cluster_kinds
 def step_reason(desired: Obj, live: Obj | None) -> str | None:
     if live is None:
         return "missing"
-    if annotations(live).get(HASH_ANNOTATION) != annotations(desired).get(HASH_ANNOTATION):
+    if annotations_of(live).get(HASH_ANNOTATION) != annotations_of(desired).get(HASH_ANNOTATION):
         return "changed"
     if not covers(as_stored(desired), live):
         return "drifted"
@@ -103,7 +103,7 @@ def step_reason(desired: Obj, live: Obj | None) -> str | None:
 def plan_version(live: Obj, desired: Obj) -> tuple[str, str, str]:
     """What `clean` remembers: this live version (uid, resourceVersion) against this manifest (hash)."""
     meta = live.get("metadata") or {}
-    return (meta.get("uid", ""), meta.get("resourceVersion", ""), annotations(desired).get(HASH_ANNOTATION, ""))
+    return (meta.get("uid", ""), meta.get("resourceVersion", ""), annotations_of(desired).get(HASH_ANNOTATION, ""))
 
 
 def make_plan(

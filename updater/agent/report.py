@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -56,7 +56,7 @@ class AppStatus:
         """What goes in the inventory's status: no durations or times, so a quiet sync writes nothing."""
         data = asdict(self)
         data.pop("duration")
-        return json.loads(json.dumps(data))  # tuples as lists: equal to what a stored status reads back
+        return cast(dict[str, Any], json.loads(json.dumps(data)))  # tuples as lists: equal to what a stored status reads back
 
 
 def event_for(status: AppStatus, *, namespace: str, inventory: str, cluster: str, now: float) -> Obj | None:

@@ -14,7 +14,7 @@ from typing import Any
 from updater.options.table import OPTIONS, Command, Option, for_command
 
 
-def add_flags(parser: argparse.ArgumentParser, command: Command, *, rows: tuple[Option, ...] = OPTIONS) -> None:
+def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, command: Command, *, rows: tuple[Option, ...] = OPTIONS) -> None:
     """Add the command's flags (bump: in its groups; rebase: in one list)."""
     groups: dict[str, Any] = {}
     for row in for_command(command, rows):

@@ -72,7 +72,7 @@ def setting_schema(row: Option) -> dict[str, Any]:
 
 
 def config_schema(rows: tuple[Option, ...] = OPTIONS) -> dict[str, Any]:
-    settings: dict[str, Any] = {row.config_key: setting_schema(row) for row in config_rows(rows)}
+    settings: dict[str, Any] = {row.config_key: setting_schema(row) for row in config_rows(rows) if row.config_key}
     settings["watch"] = {"$ref": "#/$defs/watch"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from updater_sandbox.kube.discovery import ResourceType
 
@@ -97,7 +97,7 @@ def _pod_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any] | None:
         spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
     template = spec.get("template")
     if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        return template["spec"]
+        return cast(dict[str, Any], template["spec"])
     return None
 
 

@@ -75,7 +75,7 @@ class KubeApiServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> KubeApiServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="kube-api", daemon=True)

@@ -10,7 +10,7 @@ manager owns with a different value are conflicts unless `force` (then ownership
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from updater_sandbox.kube.fieldsets import (
     Path, changed_paths, field_set, from_fields_v1, ownable, pathstr, remove_at, to_fields_v1, value_at,
@@ -163,7 +163,7 @@ def apply(
         updated.insert(entries.index(mine), replace(mine, fields=new_set, api_version=api_version,
                                                     time=now if changed else mine.time))
     merged["metadata"]["managedFields"] = write_managed(updated)
-    return merged
+    return cast(dict[str, Any], merged)
 
 
 def _removable(dropped: frozenset[Path], owned_by_others: frozenset[Path]) -> list[Path]:
@@ -183,7 +183,7 @@ def _differs(live: dict[str, Any] | None, merged: dict[str, Any], path: Path) ->
         return False
     if path[-1][:2] in ("k:", "v:") or (isinstance(before, list) and list_type(path[-1][2:], before) == "set"):
         return not value_at(merged, path)[0]  # items and set lists: their members are compared, not them
-    return before != value_at(merged, path)[1]
+    return bool(before != value_at(merged, path)[1])
 
 
 def record_update(
