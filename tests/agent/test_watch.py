@@ -4,6 +4,8 @@ one watch per kind; 410 Gone means list again. And `--once --wait`: final health
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 import time
 from collections import deque
@@ -69,8 +71,11 @@ def test_a_manual_edit_is_healed_within_two_seconds_though_the_interval_is_a_min
         assert until(lambda: image_of(kube_api) == "ghcr.io/acme/api:1.0.0", 5) < 2.0
         # healed on the fast path: the manifest was known, so no pass (no list) was needed ...
         assert kube_api.count("list", "deployments") == 0 and kube_api.count("apply", "deployments") == 1
-        drift = [e for e in kube_api.list("v1", "Event", "updater-system") if e["reason"] == "Drift"]
-        assert drift and "Deployment.apps shop/api" in drift[-1]["message"]  # ... and still reported
+        def drift() -> list[dict[str, Any]]:
+            return [e for e in kube_api.list("v1", "Event", "updater-system") if e["reason"] == "Drift"]
+
+        until(lambda: bool(drift()), 10)  # the Event is written after the heal, by the same thread
+        assert "Deployment.apps shop/api" in drift()[-1]["message"]  # ... and still reported
         kube_api.delete("v1", "ConfigMap", "settings", "shop")  # a delete: a full pass re-creates it
         assert until(lambda: kube_api.get("v1", "ConfigMap", "settings", "shop") is not None, 5) < 2.0
         assert kube_api.count("watch") == 0  # bounded: the three watches stayed open, none was added

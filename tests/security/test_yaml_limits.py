@@ -29,10 +29,10 @@ def alias_bomb(levels: int = 9, width: int = 9) -> str:
     ("a: " + "{b: " * 2000 + "c" + "}" * 2000 + "\n", "nested more than 100 levels deep"),
 ])
 def test_the_loader_stops_at_its_limits(text: str, why: str, pure: bool) -> None:
-    started = time.monotonic()
+    # refused, not expanded or recursed into (a MemoryError/RecursionError would escape instead); how
+    # fast is for benchmarks, not for a test on a loaded machine
     with pytest.raises(YamlTooComplex, match=why):
         parse_documents(text, pure=pure)
-    assert time.monotonic() - started < 5
 
 
 def test_the_size_limit() -> None:
