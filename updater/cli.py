@@ -26,6 +26,7 @@ COMMANDS = {
     "bump": "bump",
     "rebase": "rebase",
     "watch": "watch",
+    "promote": "promote",
     "agent": "agent",
 }
 # Commands another distribution adds through the `updater.commands` entry-point group (a module with the
