@@ -27,6 +27,7 @@ COMMANDS = {
     "rebase": "rebase",
     "watch": "watch",
     "promote": "promote",
+    "status": "status",
     "agent": "agent",
 }
 # Commands another distribution adds through the `updater.commands` entry-point group (a module with the
