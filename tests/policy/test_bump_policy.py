@@ -88,3 +88,15 @@ def test_pr_mode_major_jump_needs_the_label(forge, monkeypatch, capsys, provider
     assert main([*base, "--label", "major-ok"]) == 0
     [pull] = repo.pulls.values()
     assert "major-ok" in pull.labels
+
+
+def test_promote_goes_through_the_same_policy(forge, monkeypatch, capsys):
+    config = CONFIG.split("        policy:")[0]  # major-needs only
+    forge.create_repo(REPO, {**FILES, ".updater.yml": config,
+                             "apps/api/staging/deploy.yaml": DEPLOY.replace("1.4.2", "2.0.0")})
+    monkeypatch.setenv("GITHUB_TOKEN", forge.token)
+    argv = ["promote", "--repo", forge.repo_url(REPO), "--provider", "github", "--api-url", forge.github_api_url,
+            "--target", "api", "--from", "staging", "--to", "production", "--no-verify", "--retries", "1"]
+    assert main(argv) == 4
+    assert "policy rule major-needs" in capsys.readouterr().err
+    assert forge.repo(REPO).pulls == {}
