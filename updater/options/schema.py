@@ -99,7 +99,7 @@ def setting_schema(row: Option) -> dict[str, Any]:
 
 
 def config_schema(rows: tuple[Option, ...] = OPTIONS) -> dict[str, Any]:
-    settings: dict[str, Any] = {row.config_key: setting_schema(row) for row in config_rows(rows)}
+    settings: dict[str, Any] = {str(row.config_key): setting_schema(row) for row in config_rows(rows)}
     settings["watch"] = {"$ref": "#/$defs/watch"}
     settings["policy"] = {"$ref": "#/$defs/policy"}
     return {
