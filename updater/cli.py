@@ -26,6 +26,8 @@ COMMANDS = {
     "bump": "bump",
     "rebase": "rebase",
     "watch": "watch",
+    "promote": "promote",
+    "status": "status",
     "agent": "agent",
 }
 # Commands another distribution adds through the `updater.commands` entry-point group (a module with the

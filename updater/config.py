@@ -200,14 +200,14 @@ def _validate(data: Any, lines: Lines, source: str) -> None:
 
 def _allowed_keys(path: tuple[str | int, ...]) -> set[str]:
     if not path:
-        return {"version", "promotion", "defaults", "apps"}
+        return {"version", "promotion", "policy", "defaults", "apps"}
     if path[-1] == "watch":  # `updater watch`'s settings (updater.registry.spec reads them)
         return {"image", "policy"}
     if path[-2:] == ("watch", "policy"):
         return {"semver", "prerelease", "regex", "sort", "follow"}
     if len(path) == 2 and path[0] == "apps":
-        return set(SETTINGS) | {"image", "environments", "watch"}
-    return set(SETTINGS) | {"watch"}
+        return set(SETTINGS) | {"image", "environments", "watch", "policy"}
+    return set(SETTINGS) | {"watch", "policy"}
 
 
 def _check_promotion(data: Mapping[str, Any], lines: Lines, source: str) -> None:

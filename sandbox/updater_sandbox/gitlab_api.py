@@ -102,6 +102,22 @@ def get_project(store: Store, req: Request, id: str) -> Response:
     return ok("getApiV4ProjectsId", J.project(req, find_project(store, id)))
 
 
+# GitHub's status words (the store's) -> GitLab's commit-status words
+_GITLAB_STATUS = {"success": "success", "failure": "failed", "error": "canceled", "pending": "pending"}
+
+
+@routes.add("GET", P + "/repository/commits/{sha}/statuses")  # not in the vendored contract subset yet
+def list_commit_statuses(store: Store, req: Request, id: str, sha: str) -> Response:
+    """The commit's statuses, newest first (`updater promote` and `status` read the agent's here)."""
+    repo = find_project(store, id)
+    full = repo.bare.rev_parse(sha) or sha
+    return ok(None, [{"id": s.id, "sha": s.sha, "ref": None, "status": _GITLAB_STATUS.get(s.state, s.state),
+                      "name": s.context, "target_url": s.target_url, "description": s.description,
+                      "created_at": s.created_at, "started_at": s.created_at, "finished_at": s.updated_at,
+                      "allow_failure": False, "coverage": None, "pipeline_id": None,
+                      "author": J.user(s.creator)} for s in repo.statuses_for(full)])
+
+
 # --- branches -----------------------------------------------------------------------------------
 
 @routes.add("GET", P + "/repository/branches", "getApiV4ProjectsIdRepositoryBranches")

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from updater.bump.governance import Governance
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.report import plan_diff, summary
 from updater.options.request import BumpRequest
@@ -33,6 +34,7 @@ class LocalSettings:
     allow_remote: bool = False  # the repository is untrusted: validation fetches nothing unless asked
     dry_run: bool = False
     json: bool = False
+    governance: Governance | None = None  # the repository's policy: checked before anything is written
 
     @classmethod
     def from_request(cls, request: BumpRequest) -> LocalSettings:
@@ -46,6 +48,7 @@ class LocalSettings:
             allow_remote=request.allow_remote_resources,
             dry_run=request.dry_run,
             json=request.json,
+            governance=request.governance,
         )
 
 
@@ -57,6 +60,8 @@ def run_local(request: BumpRequest) -> int:
     )
     for warning in plan.warnings:
         log.warning("warning: %s", warning)
+    if settings.governance is not None:
+        settings.governance.check(plan, request.image, on_pr=False)
     if plan.changes and settings.validate:
         validate_plan(settings.root, plan, allow_remote=settings.allow_remote)
     if plan.changes and not settings.dry_run:

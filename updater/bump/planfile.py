@@ -212,6 +212,13 @@ def remaining_changes(text: str, *, path: str, requests: Sequence[ImageRef]) -> 
     return [str(f.old) for f in found if not _is_current(f)]
 
 
+def held_references(text: str, *, path: str) -> list[ImageRef]:
+    """Every versioned reference `text` holds, as the engine's locator reads them (`updater promote`
+    reads a source environment's versions with it). Raises `YamlSyntaxError` as `plan_file` does."""
+    sites, _ = find_sites(text, parse_documents(text), path=path)
+    return [ref for site in sites if (ref := _current(site)[0]) is not None and ref.version]
+
+
 def _value(mapping: Mapping, key: str) -> str:
     node = mapping.get(key)
     return node.value if isinstance(node, Scalar) else ""

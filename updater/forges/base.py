@@ -59,6 +59,19 @@ class PullRequest:
     labels: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CommitStatus:
+    """One commit status (GitHub) or commit status / external job (GitLab): the agent reports each
+    cluster's sync and health as `updater/<cluster>`. `state` in GitHub's words
+    (success, failure, error, pending); `updated` as the forge gives it (ISO 8601)."""
+
+    context: str
+    state: str
+    description: str = ""
+    target_url: str = ""
+    updated: str = ""
+
+
 class RateLimited(TransientRemoteError):
     """The forge asked us to slow down; `retry_after` (seconds) is its own hint when it gave one."""
 
@@ -110,6 +123,9 @@ class Provider(Protocol):
         """One cheap read for many PRs (no polling): `unknown` where the forge is still computing."""
 
     def close(self, pr: PullRequest, *, comment: str) -> None: ...
+
+    def commit_statuses(self, sha: str) -> list[CommitStatus]:
+        """The latest status per context on commit `sha` (newest first)."""
 
 
 def error_for_status(status: int, detail: str, *, where: str, target: ForgeTarget, permission: str,

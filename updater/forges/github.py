@@ -20,6 +20,7 @@ from github.PullRequest import PullRequest as GhPull
 from updater.errors import BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
     AutoMergeUnavailable,
+    CommitStatus,
     ForgeTarget,
     Mergeability,
     MergeMethod,
@@ -118,6 +119,17 @@ class GitHubProvider:
 
     def comment(self, pr: PullRequest, text: str) -> None:
         self._call(f"comment on #{pr.number}", lambda: self._raw(pr).create_issue_comment(text))
+
+    def commit_statuses(self, sha: str) -> list[CommitStatus]:
+        def read() -> list[CommitStatus]:
+            latest: dict[str, CommitStatus] = {}
+            for raw in self._repo.get_commit(sha).get_statuses():  # newest first
+                latest.setdefault(raw.context, CommitStatus(
+                    raw.context, raw.state, raw.description or "", raw.target_url or "",
+                    raw.updated_at.isoformat() if raw.updated_at else ""))
+            return list(latest.values())
+
+        return self._call(f"read the statuses of commit {sha[:12]}", read)
 
     def close(self, pr: PullRequest, *, comment: str) -> None:
         self.comment(pr, comment)

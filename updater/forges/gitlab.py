@@ -22,6 +22,7 @@ from gitlab.v4.objects import ProjectMergeRequest
 from updater.errors import BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
     AutoMergeUnavailable,
+    CommitStatus,
     ForgeTarget,
     Mergeability,
     MergeMethod,
@@ -33,6 +34,9 @@ from updater.forges.settings import ProviderSettings, poll
 from updater.retry import call_with_retries, retry_api
 
 T = TypeVar("T")
+
+# GitLab's commit-status words -> GitHub's (CommitStatus.state)
+_STATUS_WORDS = {"running": "pending", "created": "pending", "failed": "failure", "canceled": "error"}
 
 PERMISSION = "a token with the api scope and at least the Developer role on the project"
 
@@ -127,6 +131,20 @@ class GitLabProvider:
 
     def comment(self, pr: PullRequest, text: str) -> None:
         self._call(f"comment on !{pr.number}", lambda: self._mr(pr).notes.create({"body": text}))
+
+    def commit_statuses(self, sha: str) -> list[CommitStatus]:
+        def read() -> list[CommitStatus]:
+            raws = self._project.commits.get(sha, lazy=True).statuses.list(get_all=True)
+            latest: dict[str, CommitStatus] = {}
+            for raw in sorted(raws, key=lambda r: int(r.id), reverse=True):  # newest first
+                state = _STATUS_WORDS.get(str(raw.status), str(raw.status))
+                latest.setdefault(str(raw.name), CommitStatus(
+                    str(raw.name), state, str(getattr(raw, "description", "") or ""),
+                    str(getattr(raw, "target_url", "") or ""),
+                    str(getattr(raw, "finished_at", None) or getattr(raw, "created_at", "") or "")))
+            return list(latest.values())
+
+        return self._call(f"read the statuses of commit {sha[:12]}", read)
 
     def close(self, pr: PullRequest, *, comment: str) -> None:
         self.comment(pr, comment)

@@ -188,6 +188,12 @@ class Workspace:
         """The full commit message of `rev` (pull-request mode keeps its state in it)."""
         return self._git("log", "-1", "--format=%B", rev, "--", action="git log in")[1]
 
+    def last_commit(self, paths: Sequence[str]) -> str | None:
+        """The newest commit of the branch that changed any of `paths` (needs `shallow=False`), or None.
+        `updater promote` reads the agent's evidence on it: the commit that introduced the versions."""
+        out = self._git("log", "-1", "--format=%H", "HEAD", "--", *paths, action="git log in")[1].strip()
+        return out or None
+
     def config(self, key: str) -> str | None:
         """A git config value as the clone sees it (repository, global, system), or None."""
         status, out, _ = self._git("config", "--get", key, action="git config in", check=False)

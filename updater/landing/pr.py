@@ -85,6 +85,7 @@ class PrSettings:
             merge_method=cast(MergeMethod, request.merge_method), allow_downgrade=request.allow_downgrade,
             allow_missing=request.allow_missing, validate=not request.no_validate, dry_run=request.dry_run,
             author=author, committer=identity(request.committer, "--committer") or author, retry=retry,
+            governance=request.governance,
         )
         api = ProviderSettings(retry=replace(API_RETRY, attempts=min(request.retries, API_RETRY.attempts),
                                              timeout=min(request.retry_timeout, API_RETRY.timeout)))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from updater.bump.engine import apply_plan, plan_bump
+from updater.bump.governance import Governance
 from updater.bump.model import BumpPlan
 from updater.bump.validate import validate_plan
 from updater.errors import PolicyRefused
@@ -52,6 +53,7 @@ class PrOptions:
     author: Identity | None = None  # None: the clone's git config, then the bot (skeleton.author_for)
     committer: Identity | None = None  # None: the author
     retry: RetrySettings = RetrySettings()
+    governance: Governance | None = None  # the repository's policy, checked on each new bump before a push
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class PrLander:
                     raise
                 plans.append(BumpPlan(warnings=(f"{bump.ref} dropped from the pull request: {err}",)))
                 continue
+            if is_new and o.governance is not None:
+                o.governance.check(plan, [bump.ref], on_pr=True)
             plans.append(plan)
             if not plan.changes:
                 continue  # already on the base: nothing left to propose for it

@@ -90,10 +90,13 @@ class PushMode:
     def replan(self, number: int) -> Replanned[None]:
         s = self.settings
         try:
-            return Replanned(plan_bump(self.workspace.root, s.images, paths=s.paths,
-                                       allow_downgrade=s.allow_downgrade, allow_missing=s.allow_missing), None)
+            plan = plan_bump(self.workspace.root, s.images, paths=s.paths,
+                             allow_downgrade=s.allow_downgrade, allow_missing=s.allow_missing)
         except PolicyRefused as refusal:
             raise NewerInTheWay(str(refusal)) from refusal
+        if s.governance is not None:  # permanent: a refusal here is exit 4 with nothing pushed
+            s.governance.check(plan, s.requested, on_pr=False)
+        return Replanned(plan, None)
 
     def superseded(self, refusal: NewerInTheWay) -> LandingResult:
         branch = self.workspace.branch

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from updater.bump.governance import Governance
 from updater.errors import BadInput
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
@@ -42,6 +43,7 @@ class LandingSettings:
     dry_run: bool = False
     json: bool = False
     workdir: Path | None = None  # where the temporary clone goes (None: the system temp dir)
+    governance: Governance | None = None  # the repository's policy: checked on every plan, before a push
 
 
 def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> LandingSettings:
@@ -70,6 +72,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         ci=ci_context(env),
         dry_run=request.dry_run,
         json=request.json,
+        governance=request.governance,
     )
 
 

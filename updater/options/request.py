@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from updater.bump.governance import Governance, governance_for
 from updater.config import Config, Target, find_config, read_config
 from updater.errors import BadInput
 from updater.options.flags import given_flags
@@ -65,6 +66,8 @@ class BumpRequest:
     all: bool = False
     dry_run: bool = False
     json: bool = False
+    # `.updater.yml` `policy:` of the target (no flag: a pipeline cannot turn the repository's rules off)
+    governance: Governance | None = None
 
 
 def build_request(parsed: Mapping[str, Any], env: Mapping[str, str], *, command: Command = "bump",
@@ -72,16 +75,22 @@ def build_request(parsed: Mapping[str, Any], env: Mapping[str, str], *, command:
     """Resolve `parsed` (argparse values, None = not given) for `command` into the request."""
     flags = given_flags(parsed, command)
     _check_finite(flags, command)
-    target = _target(flags, env, remote) if command == "bump" else None
+    found = _target(flags, env, remote) if command == "bump" else None
+    target = found[0] if found else None
     layers = [target.settings] if target else []
     values = resolve(for_command(command, OPTIONS), flags=flags, env=env, layers=layers)
-    if target is not None:
+    if found is not None:
+        target, config = found
         _check_images(values["image"], target)
         values["target"] = target.name
+        values["governance"] = governance_for(config.data, app=target.app, environment=target.environment,
+                                              source=config.source, labels=values["label"],
+                                              reviewers=values["reviewer"])
     return BumpRequest(**values)
 
 
-def _target(flags: Mapping[str, Any], env: Mapping[str, str], remote: RemoteReader | None) -> Target | None:
+def _target(flags: Mapping[str, Any], env: Mapping[str, str],
+            remote: RemoteReader | None) -> tuple[Target, Config] | None:
     name, config_file = flags.get("target"), flags.get("config")
     if not name:
         if config_file:
@@ -103,7 +112,7 @@ def _target(flags: Mapping[str, Any], env: Mapping[str, str], remote: RemoteRead
     if config is None:
         where = (flags.get("dir") or ".") if repo is None else repo
         raise BadInput(f"--target {name!r} needs a config file: no .updater.yml in {where} (or give --config)")
-    return config.target(name)
+    return config.target(name), config
 
 
 def _check_finite(flags: Mapping[str, Any], command: Command) -> None:

@@ -59,6 +59,33 @@ _WATCH: dict[str, Any] = {'description': "`updater watch`: follow this target's 
                                                 'sort': {'required': ['regex']}}}}}
 
 
+# `policy:` (top level, defaults, app, environment; merged key by key): the rules bump, watch and promote check
+# before anything is pushed (updater.bump.governance). Its keys are checked strictly by updater.policy.parse,
+# which names the file and key; the schema lists them for editors.
+_POLICY: dict[str, Any] = {
+    'description': 'Rules a bump must satisfy before anything is pushed (refused: exit 4, naming the rule). '
+                   'Merged key by key: top level < defaults < app < environment. At bump time the environment '
+                   'stands where the agent uses the namespace.',
+    'type': 'object',
+    'properties': {
+        'allowed-registries': {'type': 'array', 'description': 'Registries (host or host/path prefix, globs) '
+                               'images may come from; an entry {registries: [...], namespaces: [ENV...]} '
+                               'applies to those environments only.'},
+        'tag-patterns': {'$ref': '#/$defs/strings', 'description': 'A tag must match one of these globs.'},
+        'digest-required-in': {'$ref': '#/$defs/strings',
+                               'description': 'Environments (globs) where every image needs @sha256:...'},
+        'forbid-mutable-tags': {'type': 'boolean', 'description': 'Refuse latest (and mutable-tags).'},
+        'mutable-tags': {'$ref': '#/$defs/strings', 'description': 'Tags that name a moving target.'},
+        'major-needs': {'type': 'object', 'additionalProperties': False, 'minProperties': 1,
+                        'properties': {'label': {'type': 'string', 'minLength': 1},
+                                       'reviewer': {'type': 'string', 'minLength': 1}},
+                        'description': 'A major version jump needs this label or reviewer on the pull request; '
+                                       'refused otherwise (and always in push or local mode).'},
+        'exemptions': {'type': 'array', 'description': 'Escapes: {rule, images: [globs]}.'},
+    },
+}
+
+
 def setting_schema(row: Option) -> dict[str, Any]:
     """The JSON Schema of one config key, from its row."""
     if row.schema is not None:
@@ -74,6 +101,7 @@ def setting_schema(row: Option) -> dict[str, Any]:
 def config_schema(rows: tuple[Option, ...] = OPTIONS) -> dict[str, Any]:
     settings: dict[str, Any] = {row.config_key: setting_schema(row) for row in config_rows(rows) if row.config_key}
     settings["watch"] = {"$ref": "#/$defs/watch"}
+    settings["policy"] = {"$ref": "#/$defs/policy"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ".updater.yml",
@@ -88,6 +116,7 @@ def config_schema(rows: tuple[Option, ...] = OPTIONS) -> dict[str, Any]:
                                "the app's first environment in this order.",
                 "type": "array", "items": {"$ref": "#/$defs/name"}, "uniqueItems": True, "minItems": 1,
             },
+            "policy": {"$ref": "#/$defs/policy"},
             "defaults": {"description": "Settings every target starts from.", "$ref": "#/$defs/settings",
                          "unevaluatedProperties": False},
             "apps": {
@@ -102,6 +131,7 @@ def config_schema(rows: tuple[Option, ...] = OPTIONS) -> dict[str, Any]:
             "template": {"type": "string", "minLength": 1},
             "settings": {"type": "object", "properties": settings},
             "watch": _WATCH,
+            "policy": _POLICY,
             "app": {
                 "$ref": "#/$defs/settings",
                 "properties": {

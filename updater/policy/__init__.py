@@ -8,6 +8,8 @@ and `updater bump`/`watch`/`promote` check the images they are about to write (t
 
 from updater.policy.check import check_image, check_object
 from updater.policy.model import Exemption, Policy, RegistryRule, Violation
+from updater.policy.jump import check_jump, is_major_jump
 from updater.policy.parse import policy_from_mapping
 
-__all__ = ["Exemption", "Policy", "RegistryRule", "Violation", "check_image", "check_object", "policy_from_mapping"]
+__all__ = ["Exemption", "Policy", "RegistryRule", "Violation", "check_image", "check_jump", "check_object", "is_major_jump",
+           "policy_from_mapping"]

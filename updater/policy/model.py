@@ -13,8 +13,9 @@ TAG_PATTERN = "tag-pattern"
 NO_PRIVILEGED = "no-privileged"
 NO_HOST_PATH = "no-host-path"
 NO_HOST_NETWORK = "no-host-network"
+MAJOR_NEEDS = "major-needs"  # bump time only: the agent sees one version, never a jump
 RULES = (ALLOWED_REGISTRIES, NO_MUTABLE_TAGS, DIGEST_REQUIRED, TAG_PATTERN, NO_PRIVILEGED, NO_HOST_PATH,
-         NO_HOST_NETWORK)
+         NO_HOST_NETWORK, MAJOR_NEEDS)
 
 
 def glob_match(value: str, patterns: tuple[str, ...]) -> bool:
@@ -58,6 +59,14 @@ class Exemption:
 
 
 @dataclass(frozen=True)
+class MajorNeeds:
+    """A major version jump (1.x -> 2.x) needs this label and/or reviewer on the pull request."""
+
+    label: str | None = None
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     """Every rule is off until the policy turns it on (an empty policy allows everything)."""
 
@@ -71,6 +80,7 @@ class Policy:
     forbid_host_path: bool = False
     forbid_host_network: bool = False
     exemptions: tuple[Exemption, ...] = ()
+    major_needs: MajorNeeds | None = None  # None: a major jump is a bump like any other
 
     @property
     def empty(self) -> bool:

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from updater.errors import BadInput
-from updater.policy.model import RULES, Exemption, Policy, RegistryRule
+from updater.policy.model import RULES, Exemption, MajorNeeds, Policy, RegistryRule
 
 _FLAGS = ("forbid-mutable-tags", "forbid-privileged", "forbid-host-path", "forbid-host-network")
 _LISTS = ("mutable-tags", "digest-required-in", "tag-patterns")
-_KNOWN = {*_FLAGS, *_LISTS, "allowed-registries", "exemptions"}
+_KNOWN = {*_FLAGS, *_LISTS, "allowed-registries", "exemptions", "major-needs"}
 
 
 def policy_from_mapping(data: object, *, source: str) -> Policy:
@@ -41,7 +41,18 @@ def policy_from_mapping(data: object, *, source: str) -> Policy:
         fields["exemptions"] = tuple(
             _exemption(item, f"{source}: policy.exemptions[{i}]")
             for i, item in enumerate(_list(table["exemptions"], f"{source}: policy.exemptions")))
+    if "major-needs" in table:
+        fields["major_needs"] = _major_needs(table["major-needs"], f"{source}: policy.major-needs")
     return Policy(**fields)
+
+
+def _major_needs(item: object, where: str) -> MajorNeeds:
+    table = _mapping(item, where)
+    unknown = sorted(set(table) - {"label", "reviewer"})
+    values = {key: table.get(key) for key in ("label", "reviewer")}
+    if unknown or not any(values.values()) or not all(v is None or (isinstance(v, str) and v) for v in values.values()):
+        raise BadInput(f"{where}: expected `label: NAME` and/or `reviewer: USER`, got {sorted(table)}")
+    return MajorNeeds(label=values["label"], reviewer=values["reviewer"])
 
 
 def _mapping(data: object, where: str) -> dict[str, Any]:
