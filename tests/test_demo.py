@@ -70,6 +70,9 @@ def test_demo_tells_the_whole_story_and_cleans_up(tmp_path: Path, monkeypatch: p
     assert "Deployment staging/web   runs ghcr.io/acme/web:2.1.0" in story
     assert "Deployment production/api runs ghcr.io/acme/api:1.4.0" in story  # the second cluster, its own tree
     assert "Deployment production/web runs ghcr.io/acme/web:2.0.1" in story
+    # the sops-encrypted Secret of the staging tree, decrypted with the operator's key (never printed)
+    assert "Secret staging/api-credentials (api-key, database-url) decrypted from sops in memory" in story
+    assert "demo-password" not in story and "demo-key-1234" not in story
     assert '-    newTag: "1.4.1"   # bumped by updater\n+    newTag: "1.5.0"   # bumped by updater' in story
     assert "-          image: ghcr.io/acme/web:2.0.3  # bumped by updater" in story
     assert "values-production.yaml" not in story.split("What changed on main:")[1]  # still in review

@@ -237,8 +237,11 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
                   "clusters": {name: {"kubeconfig": str(tmp / f"{name}.kubeconfig")} for name in clusters},
                   "policy": {"allowed-registries": ["ghcr.io/acme"], "forbid-mutable-tags": True}}
         (tmp / "agent.yml").write_text(json.dumps(config))
+        # the operator's age key lives with the agent, never in the repository (a published demo key)
+        age_key = tmp / "demo-age.key"
+        age_key.write_bytes((resources.files("updater_sandbox") / "examples" / "demo-age.key").read_bytes())
         cli("agent", "--config", str(tmp / "agent.yml"), "--kubeconfig", str(tmp / "staging.kubeconfig"), "--once",
-            "--cache-dir", str(tmp / "agent-cache"))
+            "--cache-dir", str(tmp / "agent-cache"), "--age-key-file", str(age_key))
         story.say("one agent, two clusters (clusters/{cluster}); policy: images from ghcr.io/acme, no :latest",
                   indent=6)
         for name, kube in clusters.items():
@@ -246,3 +249,8 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
                 images = ", ".join(c["image"] for c in deployment["spec"]["template"]["spec"]["containers"])
                 where = f"{name}/{deployment['metadata']['name']}"
                 story.say(f"Deployment {where:<13} runs {images}", indent=6)
+        secret = staging.get("v1", "Secret", "api-credentials", "staging")
+        if secret is not None:
+            keys = ", ".join(sorted((secret.get("data") or {})))
+            story.say(f"Secret staging/api-credentials ({keys}) decrypted from sops in memory; "
+                      "the repository holds only ciphertext", indent=6)
