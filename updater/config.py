@@ -111,8 +111,8 @@ def parse_config(text: str, *, source: str = ".updater.yml") -> Config:
 
 def _check_templates(data: Mapping[str, Any], lines: Lines, source: str) -> None:
     """A template from the repository is untrusted: malformed, or reaching past a plain field, is
-    BadInput naming the file, line and key (`updater.landing.template` has the rules)."""
-    from updater.landing.template import check_shape
+    BadInput naming the file, line and key (`updater.templates` has the rules)."""
+    from updater.templates import check_shape
 
     layers: list[tuple[tuple[str | int, ...], Any]] = [(("defaults",), data.get("defaults"))]
     for app, app_data in data.get("apps", {}).items():

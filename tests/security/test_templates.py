@@ -93,7 +93,7 @@ def test_a_bad_template_in_updater_yml_is_exit_2_naming_file_and_key(
 def test_readme_lists_exactly_the_ci_allowlist() -> None:
     import re
 
-    from updater.landing.template import CI_ALLOWLIST
+    from updater.templates import CI_ALLOWLIST
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme[readme.index("## Security"):readme.index("### The agent")]

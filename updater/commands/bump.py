@@ -2,7 +2,7 @@
 `os.environ`, and the choice of mode (local files, push, pull request).
 
 Each mode lives in its own module and is imported only when chosen:
-  no --repo          -> updater.bump.local.run_local       (edit files under --dir, no git)
+  no --repo          -> updater.landing.local.run_local       (edit files under --dir, no git)
   --repo, mode push  -> updater.landing.push.run_push      (clone, commit, push, retry races)
   --repo, mode pr    -> updater.landing.pr.run_pr          (branch, push, open/update PR or MR)
 """
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if request.repo and request.allow_remote_resources:
         raise BadInput("--allow-remote-resources works only without --repo (local mode) for now")
     if request.repo is None:
-        from updater.bump.local import run_local
+        from updater.landing.local import run_local
 
         return run_local(request)
     if choose_mode(request) == "push":

@@ -3,7 +3,7 @@ link the commit back to the pipeline that made it.
 
 Pure: takes the plan, the requested references and a `CiContext` (built once from the environment
 by the settings), returns text. Placeholders (`{name}`, `{{`/`}}` for literal braces; filled by
-`updater.landing.template`, which allows nothing else — no attributes, indexing or format specs):
+`updater.templates`, which allows nothing else — no attributes, indexing or format specs):
 
     {summary}  "ghcr.io/acme/api to 1.4.2" (several images: joined with "and")
     {image}    first requested image name          {tag}    its new tag/digest, e.g. 1.4.2

@@ -192,7 +192,7 @@ def template_values(state: ProposalState) -> dict[str, str]:
 
 def render(template: str, values: Mapping[str, str], *, flag: str) -> str:
     """`template` with {name} fields filled; anything but a known field is bad input naming the flag
-    (the rules and their reasons: `updater.landing.template`)."""
+    (the rules and their reasons: `updater.templates`)."""
     return templates.render(template, values, flag=flag)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bump.conftest import snapshot, write
+from tests.bump.conftest import snapshot, tree, write  # noqa: F401 (tree: a fixture)
 from updater.cli import main
 from updater.errors import ExitCode
 
