@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from updater.bump.model import BumpPlan, Change
-from updater.landing import template as templates
+from updater import templates
 from updater.secrets import mask
 
 DEFAULT_TEMPLATE = "Bump {summary}\n\n{changes}"

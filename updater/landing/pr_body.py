@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from updater.bump.model import Change
 from updater.errors import BadInput
-from updater.landing import template as templates
+from updater import templates
 from updater.refs import ImageRef
 from updater.versions import is_downgrade
 
