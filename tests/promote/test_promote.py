@@ -99,6 +99,21 @@ def test_healthy_status_promotes_exactly_the_source_version_with_evidence(setup)
     assert sha in pull.body and "`updater/staging-1`: success" in pull.body
 
 
+def test_the_agents_status_on_a_later_commit_that_holds_the_versions_counts(setup, capsys):
+    # the agent deploys the tip, which is often a commit after the bump (another app's change)
+    forge, sha, argv = setup
+    later = forge.commit(REPO, "main", {"envs/staging/web/readme.txt": "unrelated\n"}, "web docs")
+    forge.set_status(REPO, later, "success", context="updater/staging-1")
+    assert main([*argv, "--target", "api", "--from", "staging", "--to", "production"]) == 0, capsys.readouterr().err
+    [pull] = pulls(forge)
+    assert later in pull.body and "`updater/staging-1`: success" in pull.body
+    # ... but not on a commit after a change to the versions themselves
+    newer = forge.commit(REPO, "main", {"envs/staging/api/deploy.yaml": deploy("api", "ghcr.io/acme/api:1.6.0")},
+                         "Bump api 1.6.0 in staging")
+    assert main([*argv, "--target", "api", "--from", "staging", "--to", "production"]) == 4
+    assert newer[:12] in capsys.readouterr().err
+
+
 def test_no_verify_promotes_and_says_so(setup):
     forge, sha, argv = setup
     assert main([*argv, "--target", "api", "--from", "staging", "--to", "production", "--no-verify"]) == 0

@@ -194,6 +194,13 @@ class Workspace:
         out = self._git("log", "-1", "--format=%H", "HEAD", "--", *paths, action="git log in")[1].strip()
         return out or None
 
+    def first_parent_since(self, commit: str, *, limit: int = 20) -> list[str]:
+        """HEAD back along the first-parent line to `commit` (inclusive), newest first, at most `limit`:
+        with `commit` from `last_commit(paths)`, every one of them holds what HEAD holds at `paths`."""
+        out = self._git("rev-list", "--first-parent", f"--max-count={limit}", "HEAD", "--not", f"{commit}^@",
+                        action="git rev-list in")[1]
+        return out.split()
+
     def config(self, key: str) -> str | None:
         """A git config value as the clone sees it (repository, global, system), or None."""
         status, out, _ = self._git("config", "--get", key, action="git config in", check=False)

@@ -1,5 +1,5 @@
 """One promotion: read the source environment's versions on the branch, check the agent's evidence
-on the commit that introduced them, then land exactly those versions in the target environment
+on the commit that introduced them (or a later one that still holds them), then land exactly those versions in the target environment
 through the bump landing (a `BumpRequest` for `--target APP/TO`, then the PR or push mode as
 `updater bump` chooses it). The environment mapping is handed in; nothing here reads `os.environ`.
 """
@@ -66,14 +66,22 @@ def promote_step(step: Step, config: Config, flags: Mapping[str, Any], env: Mapp
     with Workspace.clone(settings.url, credentials=settings.credentials, branch=probe.branch,
                          shallow=False) as ws:
         versions: SourceVersions = source_versions(ws.root, paths, image=source.image, where=source.name)
-        commit = ws.last_commit(versions.files) or ws.head()
+        introduced = ws.last_commit(versions.files) or ws.head()
+        # the agent reports the commit it deployed, often a later one than the bump; any commit from the
+        # bump to the tip holds the same versions at these paths, so its evidence counts
+        holding = ws.first_parent_since(introduced) or [introduced]
     provider = open_provider(settings.forge, token=settings.credentials.token or "", settings=settings.provider)
-    found: Verdict = verdict(commit, provider.commit_statuses(commit))
+
+    def look() -> Verdict:
+        verdicts = [verdict(commit, provider.commit_statuses(commit)) for commit in holding]
+        return next((v for v in verdicts if v.ok), next((v for v in verdicts if v.statuses), verdicts[-1]))
+
+    found: Verdict = look()
     deadline = time.monotonic() + wait
     while verify and not found.ok and time.monotonic() < deadline:
         log.info("waiting for the agent's evidence: %s", found.reason)
         sleep(min(POLL, max(0.0, deadline - time.monotonic())))
-        found = verdict(commit, provider.commit_statuses(commit))
+        found = look()
     if verify and not found.ok:
         waited = f" after waiting {wait:g}s" if wait else ""
         raise PolicyRefused(f"not promoting {', '.join(versions.refs)} from {step.source} to {step.target}: "
