@@ -10,7 +10,7 @@ here, with the token variable and the permission needed named in auth failures.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
@@ -187,7 +187,8 @@ class GitHubProvider:
 
     def _remember(self, raw: GhPull) -> PullRequest:
         self._pulls[raw.number] = raw
-        state = "merged" if raw.merged_at else raw.state  # merged_at is in list answers; merged is not
+        state: Literal["open", "closed", "merged"] = (  # merged_at is in list answers; merged is not
+            "merged" if raw.merged_at else ("open" if raw.state == "open" else "closed"))
         return PullRequest(
             number=raw.number, url=raw.html_url, head=raw.head.ref, base=raw.base.ref, title=raw.title,
             body=raw.body or "", state=state, head_sha=raw.head.sha, draft=bool(raw.draft),

@@ -181,7 +181,10 @@ class GitLabProvider:
     def _user_ids(self, users: Sequence[str]) -> list[int]:
         ids = []
         for user in users:
-            found = self._call(f"look up user {user}", lambda u=user: self._client.users.list(username=u))
+            def look_up(u: str = user) -> Any:
+                return self._client.users.list(username=u)
+
+            found = self._call(f"look up user {user}", look_up)
             if not found:
                 raise BadInput(f"GitLab user {user!r} not found (--reviewer/--assignee)")
             ids.append(found[0].id)
