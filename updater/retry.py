@@ -34,6 +34,8 @@ from updater.errors import PushRejected, RemoteError, UpdaterError
 
 log = logging.getLogger("updater.retry")
 T = TypeVar("T")
+_MARGIN = 0.05  # a wait ending this close to the time budget still gets its last attempt
+_MIN_WAIT = 0.5  # under a forge's minimum wait, less than this left of the budget is not worth a try
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ def call_with_retries(fn: Callable[[int], T], policy: Policy, *, what: str,
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         hint = getattr(error, "retry_after", None) if policy.honour_hint else None
+        if hint is not None and getattr(error, "at_least", False):
+            # A minimum the forge demands (GitHub's secondary limit): wait it in full, or as much of
+            # it as the time budget leaves (the give-up message then says so).
+            left = bounds.timeout - (time.monotonic() - started) - _MARGIN
+            # Too little left to wait for anything: the full hint overruns the budget, so the loop stops.
+            return float(hint if left < min(hint, _MIN_WAIT) else min(hint, left))
         if hint is not None:
             return float(min(max(hint, 0.0), bounds.wait_max))
         step = max(bounds.wait_base, last_round[0]) if policy.paced_by_attempt else bounds.wait_base
@@ -124,6 +132,9 @@ def call_with_retries(fn: Callable[[int], T], policy: Policy, *, what: str,
         error = last.exception()
         spent = time.monotonic() - started
         limits = f" ({bounds.limits})" if bounds.limits else ""
+        if policy.honour_hint and getattr(error, "at_least", False):
+            limits += (f"; the forge demands at least {getattr(error, 'retry_after', 0):.0f} s between tries and the "
+                       f"retry budget is {bounds.timeout:.0f} s: raise --retry-timeout or run again later")
         raise RemoteError(f"{what} still failing after {last.attempt_number} attempt(s) in {spent:.1f}s"
                           f"{limits}: {error}") from error
     raise AssertionError("unreachable: tenacity stops by returning or raising")

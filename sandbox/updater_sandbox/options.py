@@ -1,7 +1,8 @@
-"""Real behaviours of GitHub and GitLab the forge can act out, each off by default (`Forge.options`).
+"""Real behaviours of GitHub and GitLab the forge can act out (`Forge.options`).
 
-Every field is something the real services do that a bot must survive; the defaults keep the forge
-as it was so tests written against it keep their meaning. A test turns one on with
+Every field is something the real services do that a bot must survive. Where updater handles a
+behaviour and it is what the real service does by default, the default here is on (`head_lag`,
+`gitlab_checking_status`); the rest stay off so tests written against the forge keep their meaning. A test turns one on with
 `forge.options = dataclasses.replace(forge.options, head_lag=2.0)`. Data only; the API modules read it.
 """
 
@@ -27,12 +28,14 @@ class ForgeOptions:
     # creates none, tests report CI themselves.
     pipeline_after: float | None = None
     # GitLab's detailed_merge_status while mergeability is computing (see Forge.mergeability_delay):
-    # newer GitLab says unchecked (after a push), preparing (a new MR) or approvals_syncing.
-    gitlab_checking_status: str = "checking"
+    # newer GitLab says unchecked (after a push), preparing (a new MR) or approvals_syncing; the
+    # default is what current GitLab says after a push.
+    gitlab_checking_status: str = "unchecked"
     # GitHub: seconds a pull request's head (REST head.sha, GraphQL headRefOid) still shows the commit
     # before a push, mergeable null / mergeable_state unknown meanwhile; enablePullRequestAutoMerge
     # with expectedHeadOid = the pushed commit is refused until it catches up. GitLab is unaffected.
-    head_lag: float = 0.0
+    # On by default (half a second; github.com takes up to a few): updater waits it out.
+    head_lag: float = 0.5
     # GitHub refuses auto-merge on a base branch without protection rules.
     auto_merge_needs_protection: bool = False
     # False: the token is GitHub Actions' GITHUB_TOKEN in a repository whose "Allow GitHub Actions to

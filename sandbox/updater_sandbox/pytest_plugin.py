@@ -24,7 +24,7 @@ Control API (all on `Forge`): `create_repo(name, files, default_branch=, hook_st
 GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_succeeds),
 `protect(name, branch, Protection(...))`/`unprotect`, `set_status(name, ref, state, context=)`,
 `pull(name, number)`, `settle()`, `mergeability_delay` / `rebase_delay` (seconds),
-`inject(Fault)` (see `updater_sandbox.faults`), `options` (real behaviours, all off by default: see
+`inject(Fault)` (see `updater_sandbox.faults`), `options` (real behaviours, those updater handles on by default: see
 `updater_sandbox.options`), `requests` / `log_for(...)` (the request log),
 `observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
 `github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.

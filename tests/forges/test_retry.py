@@ -94,6 +94,33 @@ def test_the_forges_hint_is_waited_but_capped():
     assert 0.15 <= calls[1] - calls[0] < 2
 
 
+def test_a_minimum_wait_the_forge_demands_is_waited_past_max_wait_within_the_budget():
+    calls = []
+
+    def limited() -> str:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RateLimited("secondary limit", retry_after=60, at_least=True)
+        return "ok"
+
+    budget = RetrySettings(attempts=3, timeout=1.0, wait_base=0.0, wait_max=0.2)
+    assert retry_provider(budget, "read", limited) == "ok"
+    assert 0.8 <= calls[1] - calls[0] < 1.0  # not the 0.2 s max_wait: what the 1 s budget leaves
+
+
+def test_a_minimum_wait_longer_than_the_budget_gives_up_saying_so():
+    calls = []
+
+    def limited() -> str:
+        calls.append(time.monotonic())
+        raise RateLimited("secondary limit", retry_after=60, at_least=True)
+
+    budget = RetrySettings(attempts=10, timeout=0.6, wait_base=0.0, wait_max=0.2)
+    with pytest.raises(RemoteError, match=r"at least 60 s between tries.*--retry-timeout"):
+        retry_provider(budget, "read", limited)
+    assert len(calls) == 2  # one wait of what was left, then no more tries at once
+
+
 def test_poll_stops_at_its_bound():
     reads = []
     assert poll(ProviderSettings(poll_attempts=4, poll_wait=0.01), lambda: reads.append(1)) is None

@@ -67,13 +67,14 @@ def test_python_gitlab_full_merge_request_lifecycle(forge: Forge, tmp_path: Path
     mr = project.mergerequests.create({"source_branch": "updater/api", "target_branch": "main",
                                        "title": "api 1.1.0", "labels": ["updater"]})
     mr.notes.create({"body": "opened by updater"})
-    assert project.mergerequests.get(mr.iid).detailed_merge_status == "checking"
+    checking = forge.options.gitlab_checking_status  # "unchecked" by default, as current GitLab says
+    assert project.mergerequests.get(mr.iid).detailed_merge_status == checking
     forge.set_status("acme/gitops", head, "success")
-    assert wait_for(lambda: project.mergerequests.get(mr.iid).detailed_merge_status != "checking")
+    assert wait_for(lambda: project.mergerequests.get(mr.iid).detailed_merge_status != checking)
     assert project.mergerequests.get(mr.iid).detailed_merge_status == "mergeable"
 
     work.commit_on("main", {"other/deploy.yaml": "image: acme/web:2.0.0\n"}, "web 2.0.0")
-    status = wait_for(lambda: (s := project.mergerequests.get(mr.iid).detailed_merge_status) != "checking" and s)
+    status = wait_for(lambda: (s := project.mergerequests.get(mr.iid).detailed_merge_status) != checking and s)
     assert status == "need_rebase"
 
     assert mr.rebase() == {"rebase_in_progress": True}

@@ -51,9 +51,9 @@ def _enable(forge: Forge, pr: github.PullRequest.PullRequest, head: str | None =
     return _gql(forge, ENABLE, input=inp)
 
 
-def test_defaults_are_the_forge_as_it_was() -> None:
+def test_defaults_are_the_real_behaviours_updater_handles() -> None:
     assert ForgeOptions() == ForgeOptions(
-        auto_merge_needs_pipeline=False, pipeline_after=None, gitlab_checking_status="checking", head_lag=0.0,
+        auto_merge_needs_pipeline=False, pipeline_after=None, gitlab_checking_status="unchecked", head_lag=0.5,
         auto_merge_needs_protection=False, actions_may_create_pulls=True, collaborators=None)
     with pytest.raises(ValueError, match="gitlab_checking_status"):
         ForgeOptions(gitlab_checking_status="thinking")

@@ -57,6 +57,11 @@ class PullRequest:
     head_sha: str | None = None
     draft: bool = False
     labels: tuple[str, ...] = ()
+    auto_merge: bool | None = None  # the forge says auto-merge is on; None: not read
+
+
+# GitHub's guidance for a secondary rate limit answered without Retry-After: wait at least a minute.
+SECONDARY_LIMIT_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,28 @@ class CommitStatus:
 
 
 class RateLimited(TransientRemoteError):
-    """The forge asked us to slow down; `retry_after` (seconds) is its own hint when it gave one."""
+    """The forge asked us to slow down; `retry_after` (seconds) is its own hint when it gave one.
+    `at_least`: the hint is a minimum the forge demands (a secondary limit): retrying sooner only
+    prolongs the limit, so the retry loop waits it in full, within its time budget."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, at_least: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.at_least = at_least
+
+
+class ForgeRefused(BadInput):
+    """A 4xx the forge gave for a request it will not do as sent; `status` is its HTTP status, for
+    callers that decide on it (GitLab's 405 to auto-merge without a pipeline, 409 on a moved head)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HeadMoved(RemoteError):
+    """The forge's head of the PR is not the commit we asked about: a newer run pushed, or (GitHub)
+    the PR still shows the head before our push for a few seconds. The caller tells which."""
 
 
 class AlreadyExists(RemoteError):
@@ -130,11 +152,15 @@ class Provider(Protocol):
 
 def error_for_status(status: int, detail: str, *, where: str, target: ForgeTarget, permission: str,
                      rate_limited: bool = False, retry_after: float | None = None,
-                     exists: bool = False) -> UpdaterError:
+                     exists: bool = False, at_least: bool = False) -> UpdaterError:
     """The updater error for a forge's HTTP failure: rate limits and 5xx retry (transient); 401, 403
     and 404 fail at once naming the token variable and the permission; other 4xx are bad input.
     `status` 0 means no answer at all (a dropped connection the client reported as an error)."""
     if rate_limited or status == 429:
+        if at_least:
+            return RateLimited(f"{where}: secondary rate limit ({detail}); GitHub asks to wait at least "
+                               f"{retry_after or SECONDARY_LIMIT_WAIT:.0f} s before trying again",
+                               retry_after=retry_after, at_least=True)
         return RateLimited(f"{where}: rate limited ({detail})", retry_after=retry_after)
     if status == 401:
         return AuthFailed(f"{where}: the token in {target.token_env} was rejected (401); "
@@ -149,7 +175,7 @@ def error_for_status(status: int, detail: str, *, where: str, target: ForgeTarge
     if status >= 500 or status in (0, 408):
         return TransientRemoteError(f"{where}: server error {status or detail}")
     if 400 <= status < 500:
-        return BadInput(f"{where}: refused ({status}: {detail})")
+        return ForgeRefused(f"{where}: refused ({status}: {detail})", status=status)
     return RemoteError(f"{where}: unexpected answer {status}")
 
 

@@ -10,18 +10,21 @@ here, with the token variable and the permission needed named in auth failures.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
 from github.GithubObject import NotSet as _UNSET  # PyGithub's "argument not given"
 from github.PullRequest import PullRequest as GhPull
 
-from updater.errors import BadInput, TransientRemoteError, UpdaterError
+from updater.errors import AuthFailed, BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
+    SECONDARY_LIMIT_WAIT,
     AutoMergeUnavailable,
     CommitStatus,
+    ForgeRefused,
     ForgeTarget,
+    HeadMoved,
     Mergeability,
     MergeMethod,
     PullRequest,
@@ -97,7 +100,17 @@ class GitHubProvider:
         def call() -> GhPull:
             return self._repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
 
-        return self._remember(self._call(f"open a pull request from {head}", call))
+        try:
+            return self._remember(self._call(f"open a pull request from {head}", call))
+        except AuthFailed as err:
+            # 403 with only a message: GitHub Actions' GITHUB_TOKEN where the repository (or its
+            # organisation) does not let Actions open pull requests.
+            if "not permitted to create or approve pull requests" not in str(err):
+                raise
+            raise AuthFailed(
+                f"{err}; turn on \"Allow GitHub Actions to create and approve pull requests\" (repository, or "
+                "organisation, Settings > Actions > General > Workflow permissions), or use a token or GitHub App "
+                f"in {self.target.token_env} that may open pull requests") from err
 
     def update(self, pr: PullRequest, *, title: str, body: str) -> PullRequest:
         raw = self._raw(pr)
@@ -110,8 +123,16 @@ class GitHubProvider:
 
     def request_reviewers(self, pr: PullRequest, users: Sequence[str]) -> None:
         if users:
-            self._call(f"request reviewers on #{pr.number}",
-                       lambda: self._raw(pr).create_review_request(reviewers=list(users)))
+            try:
+                self._call(f"request reviewers on #{pr.number}",
+                           lambda: self._raw(pr).create_review_request(reviewers=list(users)))
+            except ForgeRefused as err:
+                if err.status != 422:
+                    raise
+                raise ForgeRefused(
+                    f"{err}; reviewers must have collaborator access to {self.target.project} (Settings > "
+                    "Collaborators and teams, or an organisation team with access); the pull request is fine "
+                    "without them", status=err.status) from err
 
     def add_assignees(self, pr: PullRequest, users: Sequence[str]) -> None:
         if users:
@@ -136,6 +157,8 @@ class GitHubProvider:
         self._call(f"close #{pr.number}", lambda: self._raw(pr).edit(state="closed"))
 
     def enable_auto_merge(self, pr: PullRequest, *, method: MergeMethod) -> None:
+        """Raises `HeadMoved` when GitHub's head of the PR is not `pr.head_sha` (refused
+        expectedHeadOid): the caller knows whether that is lag after our push or a newer push."""
         raw = self._raw(pr)
         try:
             try:
@@ -143,8 +166,13 @@ class GitHubProvider:
                     merge_method=method.upper(), expected_head_oid=pr.head_sha or _UNSET))
             except BadInput as err:
                 text = str(err).lower()
-                if "expected head" in text:  # a newer run pushed meanwhile; it enables auto-merge itself
-                    return
+                if "expected head" in text:  # GraphQL gives no code for it, only this message
+                    raise HeadMoved(f"enable auto-merge on {pr.url}: {err}") from err
+                if "protected branch rules not configured" in text:
+                    raise AutoMergeUnavailable(
+                        f"auto-merge could not be enabled on {pr.url}: GitHub allows auto-merge only on a "
+                        f"protected base branch; add a branch protection rule (or ruleset) for {pr.base} "
+                        "with the checks to wait for (Settings > Branches); the pull request stays open") from err
                 if not any(f"{state} status" in text for state in ("clean", "unstable", "has_hooks")):
                     raise
                 # Nothing to wait for: GitHub refuses auto-merge and wants a plain merge.
@@ -154,6 +182,10 @@ class GitHubProvider:
                 f"auto-merge could not be enabled on {pr.url}: {err}; allow auto-merge (and the "
                 f"{method} method) in the repository settings; the pull request stays open"
             ) from err
+
+    def head_of(self, pr: PullRequest) -> PullRequest:
+        """The PR as GitHub shows it now (its head may lag a push by seconds)."""
+        return self._remember(self._call(f"read pull request #{pr.number}", lambda: self._fetch(pr.number)))
 
     # -- plumbing ------------------------------------------------------------------------------
     def _fetch(self, number: int) -> GhPull:
@@ -167,11 +199,13 @@ class GitHubProvider:
 
     def _remember(self, raw: GhPull) -> PullRequest:
         self._pulls[raw.number] = raw
-        state = "merged" if raw.merged_at else raw.state  # merged_at is in list answers; merged is not
+        state: Literal["open", "closed", "merged"] = (  # merged_at is in list answers; merged is not
+            "merged" if raw.merged_at else ("open" if raw.state == "open" else "closed"))
         return PullRequest(
             number=raw.number, url=raw.html_url, head=raw.head.ref, base=raw.base.ref, title=raw.title,
             body=raw.body or "", state=state, head_sha=raw.head.sha, draft=bool(raw.draft),
             labels=tuple(label.name for label in raw.labels),
+            auto_merge=raw._rawData["auto_merge"] is not None if "auto_merge" in raw._rawData else None,
         )
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
@@ -189,11 +223,13 @@ class GitHubProvider:
         headers = {k.lower(): v for k, v in (err.headers or {}).items()}
         detail = _message(err)
         limited = err.status in (403, 429) and _is_rate_limit(headers, detail)
+        hint = retry_after(headers, reset="x-ratelimit-reset", exhausted=headers.get("x-ratelimit-remaining") == "0")
+        # A secondary limit says so only in its message; without Retry-After GitHub's guidance is a minute.
+        secondary = limited and "secondary rate limit" in detail.lower()
         return error_for_status(
             err.status, detail, where=f"GitHub API ({self.target.api_url}, {self.target.project}): {what}",
-            target=self.target, permission=PERMISSION, rate_limited=limited,
-            retry_after=retry_after(headers, reset="x-ratelimit-reset",
-                                    exhausted=headers.get("x-ratelimit-remaining") == "0"),
+            target=self.target, permission=PERMISSION, rate_limited=limited, at_least=secondary,
+            retry_after=SECONDARY_LIMIT_WAIT if secondary and hint is None else hint,
             exists=err.status == 422 and "already exists" in detail.lower(),
         )
 

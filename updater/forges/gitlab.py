@@ -10,7 +10,9 @@ merge endpoint; GitLab chooses merge/rebase by project setting, so only `squash`
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -23,7 +25,9 @@ from updater.errors import BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
     AutoMergeUnavailable,
     CommitStatus,
+    ForgeRefused,
     ForgeTarget,
+    HeadMoved,
     Mergeability,
     MergeMethod,
     PullRequest,
@@ -34,6 +38,7 @@ from updater.forges.settings import ProviderSettings, poll
 from updater.retry import call_with_retries, retry_api
 
 T = TypeVar("T")
+log = logging.getLogger("updater.forges")
 
 # GitLab's commit-status words -> GitHub's (CommitStatus.state)
 _STATUS_WORDS = {"running": "pending", "created": "pending", "failed": "failure", "canceled": "error"}
@@ -44,7 +49,10 @@ _STATUSES: dict[str, Mergeability | None] = {
     "mergeable": "clean", "can_be_merged": "clean",
     "need_rebase": "behind",
     "conflict": "conflicting", "broken_status": "conflicting", "cannot_be_merged": "conflicting",
+    # Still computing: GitLab checks asynchronously after a push or the MR's creation, and while CI runs
+    # it reports that before the rebase / conflict checks (so those are not known yet either).
     "checking": None, "unchecked": None, "preparing": None, "cannot_be_merged_recheck": None,
+    "approvals_syncing": None, "ci_still_running": None,
 }
 
 
@@ -152,26 +160,49 @@ class GitLabProvider:
             pr.number, {"state_event": "close"}))
 
     def enable_auto_merge(self, pr: PullRequest, *, method: MergeMethod) -> None:
+        """Raises `HeadMoved` on GitLab's 409 (the MR's head is not `pr.head_sha`). A 405 right after
+        a push means the MR has no pipeline yet (GitLab creates it asynchronously): wait for its
+        head_pipeline, bounded by `settings.pipeline_wait`, and ask again."""
         path = f"/projects/{self._project.encoded_id}/merge_requests/{pr.number}/merge"
         data: dict[str, Any] = {"auto_merge": True, "merge_when_pipeline_succeeds": True,
                                 "squash": method == "squash"}
         if pr.head_sha:
             data["sha"] = pr.head_sha
-        try:
-            self._call(f"enable auto-merge on !{pr.number}", lambda: self._client.http_put(path, post_data=data))
-        except BadInput as err:
-            if "sha does not match" in str(err).lower():  # a newer run pushed meanwhile; it sets auto-merge itself
+        deadline = time.monotonic() + self.settings.pipeline_wait
+        wait = self.settings.poll_wait
+        while True:
+            try:
+                self._call(f"enable auto-merge on !{pr.number}", lambda: self._client.http_put(path, post_data=data))
                 return
-            raise AutoMergeUnavailable(
-                f"auto-merge could not be set on {pr.url}: {err}; check the project's merge settings "
-                "(and that the merge request has no conflict); the merge request stays open"
-            ) from err
+            except ForgeRefused as err:
+                if err.status == 409:
+                    raise HeadMoved(f"set auto-merge on {pr.url}: {err}") from err
+                if err.status != 405 or self._has_pipeline(pr):
+                    raise AutoMergeUnavailable(
+                        f"auto-merge could not be set on {pr.url}: {err}; check the project's merge settings "
+                        "(and that the merge request has no conflict); the merge request stays open") from err
+                if time.monotonic() + wait > deadline:
+                    raise AutoMergeUnavailable(
+                        f"auto-merge could not be set on {pr.url}: the merge request still has no pipeline after "
+                        f"{self.settings.pipeline_wait:g} s (GitLab accepts auto-merge only once one exists); "
+                        "the next updater run for this target sets it again; check that CI runs for merge "
+                        "requests; the merge request stays open") from err
+                log.info("merge request !%d has no pipeline yet: asking again in %.1fs", pr.number, wait)
+                time.sleep(wait)
+                wait = min(wait * 1.5, 3.0)
+
+    def _has_pipeline(self, pr: PullRequest) -> bool:
+        mr = self._call(f"read merge request !{pr.number}", lambda: self._fetch(pr.number))
+        return getattr(mr, "head_pipeline", None) is not None
 
     # -- plumbing ------------------------------------------------------------------------------
     def _user_ids(self, users: Sequence[str]) -> list[int]:
         ids = []
         for user in users:
-            found = self._call(f"look up user {user}", lambda u=user: self._client.users.list(username=u))
+            def look_up(u: str = user) -> Any:
+                return self._client.users.list(username=u)
+
+            found = self._call(f"look up user {user}", look_up)
             if not found:
                 raise BadInput(f"GitLab user {user!r} not found (--reviewer/--assignee)")
             ids.append(found[0].id)
@@ -227,4 +258,5 @@ def _to_pull(a: dict[str, Any]) -> PullRequest:
         state=state, head_sha=a.get("sha"),  # type: ignore[arg-type]
         draft=bool(a.get("draft") or a.get("work_in_progress")),
         labels=tuple(label if isinstance(label, str) else label.get("name", "") for label in a.get("labels") or ()),
+        auto_merge=bool(a["merge_when_pipeline_succeeds"]) if "merge_when_pipeline_succeeds" in a else None,
     )

@@ -24,6 +24,9 @@ class ProviderSettings:
     request_timeout: float = 30.0  # per HTTP request; a hung connection counts as transient
     poll_attempts: int = 10  # mergeability "still computing": re-read this many times at most
     poll_wait: float = 0.25  # first wait between mergeability reads (grows 1.5x, capped at 3 s)
+    # GitLab refuses auto-merge (405) until the MR has a pipeline, created some seconds after a push;
+    # GitHub's PR head lags a push as long: wait at most this long for either before giving up.
+    pipeline_wait: float = 30.0
 
 
 def poll(settings: ProviderSettings, read: Callable[[], T | None]) -> T | None:

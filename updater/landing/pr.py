@@ -88,7 +88,8 @@ class PrSettings:
             governance=request.governance,
         )
         api = ProviderSettings(retry=replace(API_RETRY, attempts=min(request.retries, API_RETRY.attempts),
-                                             timeout=min(request.retry_timeout, API_RETRY.timeout)))
+                                             timeout=min(request.retry_timeout, API_RETRY.timeout)),
+                               pipeline_wait=min(request.retry_timeout, ProviderSettings.pipeline_wait))
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
                    base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
                    paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all)

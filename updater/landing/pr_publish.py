@@ -7,12 +7,13 @@ clone's `Checkout` (which ref its work tree holds), shared with `updater.landing
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from updater.errors import BadInput, RemoteError
-from updater.forges.base import AlreadyExists, AutoMergeUnavailable, Provider, PullRequest
+from updater.forges.base import AlreadyExists, AutoMergeUnavailable, HeadMoved, Provider, PullRequest
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.result import LandingResult, Outcome
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("updater.landing")
 
 _CONVERGE_ROUNDS = 5  # body re-renders after a concurrent push; each round needs a newer push to lose
+_HEAD_LAG_WAIT = 30.0  # GitHub shows a PR's new head seconds after the push: wait at most this long
 
 
 class Checkout:
@@ -82,7 +84,9 @@ class Publisher:
             self.provider.comment(pr, "Superseded by a newer bump: " + "; ".join(
                 f"`{old}` → `{new}`" for old, new in pub.superseded) + ". The branch was regenerated.")
         merged = False
-        if pub.auto_merge and (created or pub.pushed):  # asked now, or before for this PR (a regenerated head)
+        # Asked now, or before for this PR (a regenerated head), or the forge has it off although our
+        # marker asks for it (GitLab refused it before the MR had a pipeline): enable it (again).
+        if pub.auto_merge and (created or pub.pushed or pr.auto_merge is False):
             refused = self._auto_merge(replace(pr, head_sha=pub.commit_sha), pub.auto_merge)
             warnings += refused
             # Nothing to wait for (no required checks): the forge merged it now, and CI should say so.
@@ -136,12 +140,26 @@ class Publisher:
         return warnings
 
     def _auto_merge(self, pr: PullRequest, method: str) -> list[str]:
-        try:
-            self.provider.enable_auto_merge(pr, method=method)  # type: ignore[arg-type]  # from our marker
-        except AutoMergeUnavailable as err:
-            log.error("%s", err)
-            return [str(err)]
-        return []
+        deadline, wait = time.monotonic() + _HEAD_LAG_WAIT, 0.25
+        while True:
+            try:
+                self.provider.enable_auto_merge(pr, method=method)  # type: ignore[arg-type]  # from our marker
+                return []
+            except AutoMergeUnavailable as err:
+                log.error("%s", err)
+                return [str(err)]
+            except HeadMoved as err:
+                if self.checkout.ws.ls_remote(f"refs/heads/{pr.head}") != pr.head_sha:
+                    return []  # a newer run pushed meanwhile; it enables auto-merge on its head itself
+                if time.monotonic() + wait > deadline:
+                    message = (f"{err}: the pull request still showed an older head {_HEAD_LAG_WAIT:g} s after the "
+                               "push; auto-merge is not on; the next updater run for this target enables it")
+                    log.error("%s", message)
+                    return [message]
+                log.info("the forge does not show %s as the head of #%d yet: asking again in %.1fs",
+                         (pr.head_sha or "")[:12], pr.number, wait)
+                time.sleep(wait)
+                wait = min(wait * 1.5, 3.0)
 
     def _converge(self, branch: str, pr: PullRequest, written: str | None) -> PullRequest:
         """Another run may have pushed after us and written its body before ours: re-render the body
