@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from updater_sandbox import faults as F
 from updater_sandbox import merging
-from updater_sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, graphql  # noqa: F401 (they register routes)
+from updater_sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, gitlab_repository, graphql  # noqa: F401 (they register routes)
 from updater_sandbox.git_http import basic_auth_password, git_service, read_request_body, repository_path
 from updater_sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
 
