@@ -77,3 +77,23 @@ def test_a_file_changed_between_plan_and_write_is_exit_9(tmp_path: Path, capsys:
 def test_readme_documents_exit_9() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert "| 9 | a file changed" in readme
+
+
+def test_the_agents_git_runs_no_hook_of_a_global_hooks_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from updater.agent.source import Source
+
+    remote = make_remote(tmp_path, {"deploy.yaml": DEPLOYMENT})
+    hooks, ran = tmp_path / "hooks", tmp_path / "ran"
+    hooks.mkdir()
+    ran.mkdir()
+    for name in ("post-checkout", "reference-transaction", "post-merge"):
+        (hooks / name).write_text(f"#!/bin/sh\ncat > /dev/null\necho \"$PWD\" >> {ran}/{name}\n")
+        (hooks / name).chmod(0o755)
+    config = tmp_path / "global.gitconfig"
+    config.write_text(f"[core]\n\thooksPath = {hooks}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    source = Source(str(remote), "main", cache_dir=tmp_path / "cache")
+    checkout = source.checkout(source.tip())
+    assert (checkout / "deploy.yaml").read_text() == DEPLOYMENT
+    assert sorted(p.name for p in ran.iterdir()) == []  # post-checkout would have run without the fix

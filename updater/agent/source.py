@@ -76,7 +76,9 @@ class Source:
 
     def _git(self, *args: str, cwd: Path | None, missing_ok: bool = False) -> str:
         try:
-            return run(["git", *args], cwd=cwd, env=self._env, timeout=self.timeout).out
+            # no hook of the host's git config runs in the agent's cache checkout (as for `updater bump`)
+            return run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=self._env,
+                       timeout=self.timeout).out
         except CommandFailed as err:
             if missing_ok and err.result is not None and err.result.returncode == 2:
                 return ""  # ls-remote --exit-code: the ref does not exist
