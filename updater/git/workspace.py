@@ -98,7 +98,9 @@ class Workspace:
         out (partial clone); `shallow=False` fetches the whole history of the branch."""
         workspace = cls(url, credentials=credentials, timeout=timeout, parent=parent)
         try:
-            workspace.branch = branch or workspace.remote_default_branch()
+            # Without --branch the clone itself finds the remote's default branch (its HEAD symref):
+            # no separate `ls-remote --symref` round trip first.
+            workspace.branch = branch or ""
             workspace._clone(sparse_patterns(sparse), shallow=shallow)
         except BaseException:
             workspace.close()
@@ -118,12 +120,14 @@ class Workspace:
         self.shallow = shallow
         if not patterns:
             self._git(*self._clone_args(shallow), "--", self.url, str(self.root), cwd=self._tmp, action="clone of")
+            self._adopt_cloned_branch()
             self.strategy = "shallow" if shallow else "full"
             return
         try:
             err = self._git(*self._clone_args(shallow), "--filter=blob:none", "--no-checkout", "--",
                             self.url, str(self.root), cwd=self._tmp, action="clone of")[2]
             filtered = "filtering not recognized" not in err
+            self._adopt_cloned_branch()
             self._sparse_checkout(patterns)
         except RemoteError as error:
             if type(error) is not RemoteError:  # transient: the retry policy's call, not ours
@@ -134,6 +138,7 @@ class Workspace:
             shutil.rmtree(self.root, ignore_errors=True)
             self._git(*self._clone_args(shallow), "--no-checkout", "--", self.url, str(self.root), cwd=self._tmp,
                       action="clone of")
+            self._adopt_cloned_branch()
             self._sparse_checkout(patterns)
             self.strategy = "shallow+sparse"
             return
@@ -142,8 +147,20 @@ class Workspace:
         self.strategy = "partial+sparse" if filtered else "shallow+sparse"
 
     def _clone_args(self, shallow: bool) -> list[str]:
-        return ["clone", "--quiet", "--no-tags", "--single-branch", "--branch", self.branch,
+        return ["clone", "--quiet", "--no-tags", "--single-branch", *(["--branch", self.branch] if self.branch else []),
                 *(["--depth", "1"] if shallow else [])]
+
+    def _adopt_cloned_branch(self) -> None:
+        """After a clone without --branch: the branch the remote's HEAD named (read locally, no
+        request). An empty remote leaves HEAD unborn: refused as `remote_default_branch` does."""
+        if self.branch:
+            return
+        status, out, _ = self._git("symbolic-ref", "--quiet", "--short", "HEAD", action="clone of", check=False)
+        unborn = self._git("rev-parse", "--quiet", "--verify", "HEAD", action="clone of", check=False)[0] != 0
+        if status != 0 or not out.strip() or unborn:
+            raise BadInput(mask(f"--repo {self.url}: the remote has no default branch (empty repository?); "
+                                "give --branch"))
+        self.branch = out.strip()
 
     def _sparse_checkout(self, patterns: list[str]) -> None:
         self._git("sparse-checkout", "set", "--no-cone", *patterns, action="sparse checkout of")
