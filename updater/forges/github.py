@@ -45,11 +45,15 @@ _STATES: dict[str, Mergeability] = {
 class GitHubProvider:
     name = "github"
 
-    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings) -> None:
+    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings,
+                 auth: Auth.Auth | None = None, permission: str = PERMISSION) -> None:
+        """`auth`: another PyGithub auth than the token (a GitHub App installation's, which
+        refreshes itself); `permission`: what a 403 says the credentials need."""
         self.target = target
         self.settings = settings
+        self.permission = permission
         self._client = Github(
-            auth=Auth.Token(token), base_url=target.api_url, timeout=int(max(1, settings.request_timeout)),
+            auth=auth or Auth.Token(token), base_url=target.api_url, timeout=int(max(1, settings.request_timeout)),
             retry=None, seconds_between_requests=None, seconds_between_writes=None, lazy=True,
             per_page=100,
         )
@@ -179,7 +183,7 @@ class GitHubProvider:
         limited = err.status in (403, 429) and _is_rate_limit(headers, detail)
         return error_for_status(
             err.status, detail, where=f"GitHub API ({self.target.api_url}, {self.target.project}): {what}",
-            target=self.target, permission=PERMISSION, rate_limited=limited,
+            target=self.target, permission=self.permission, rate_limited=limited,
             retry_after=retry_after(headers, reset="x-ratelimit-reset",
                                     exhausted=headers.get("x-ratelimit-remaining") == "0"),
             exists=err.status == 422 and "already exists" in detail.lower(),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -50,6 +50,9 @@ class Credentials:
     username: str = "x-access-token"  # GitHub accepts any name with a token; GitLab wants oauth2
     source: str | None = None  # where the token came from, for messages: "$GITHUB_TOKEN", "the --repo URL"
     ssh: bool = False  # a password from an ssh:// URL: ssh asks through SSH_ASKPASS, not git
+    # A token that changes during a run (GitHub App installation tokens expire): asked before every
+    # git command, so a long retry loop never sends an expired one. None: `token` is fixed.
+    current: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         return f"the token in {self.source}" if self.token else "no token"

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from dataclasses import replace
 from typing import Literal
 
 from git import Git, Repo
@@ -267,6 +268,8 @@ class Workspace:
              check: bool = True) -> tuple[int, str, str]:
         """Run `git <args>`; returns (status, stdout, stderr). Failures (when `check`) become named errors."""
         command = ["git", *self._options, *args]
+        if self.credentials.current is not None:  # a token that expires: the current one for each command
+            self._env = git_environment(replace(self.credentials, token=self.credentials.current()), self._tmp / "auth")
         try:
             status, out, err = Git(str(cwd or self.root)).execute(
                 command, with_extended_output=True, with_exceptions=check, env={**self._env, **(env or {})},
