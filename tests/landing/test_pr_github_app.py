@@ -13,6 +13,7 @@ import time
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -78,24 +79,25 @@ def test_the_forge_refuses_a_jwt_signed_by_another_key_or_too_long_lived(app_for
     assert forge_get(forge, "/app", wrong_issuer).status_code == 401
 
 
-def forge_get(forge, path, bearer):
-    import requests
-
-    return requests.get(f"{forge.github_api_url}{path}", headers={"Authorization": f"Bearer {bearer}"}, timeout=10)
+def forge_get(forge, path, bearer, scheme="Bearer"):
+    return requests.get(f"{forge.github_api_url}{path}", headers={"Authorization": f"{scheme} {bearer}"}, timeout=10)
 
 
 def test_tokens_are_refreshed_during_a_long_run(app_forge):
     forge, app = app_forge
-    app.token_ttl = 2.0  # shorter than PyGithub's 20 s refresh margin: every use needs a fresh token
+    app.token_ttl = 1.0
     github_apps.install(forge.store, app, [REPO])
     config = _settings(forge)
     first = config.credentials.token
-    time.sleep(2.5)  # the token minted while reading the settings has expired
-    assert first not in forge.store.logins or github_apps.check_token(forge.store, first, method="GET", path="/")
-    result = bump_pr(config)  # clone, push and three API calls, each with a token that is still valid
+    time.sleep(1.5)
+    assert forge_get(forge, f"/repos/{REPO}", first, scheme="token").status_code == 401  # it really expired
+    # Longer than one git command, shorter than PyGithub's 20 s refresh margin: from now on every API
+    # request and git command of the run needs (and gets) a freshly minted token.
+    app.token_ttl = 21.0
+    result = bump_pr(config)
     assert result.outcome == "created"
     minted = github_apps.apps_of(forge.store).minted
-    assert len(minted) >= 3 and len(set(minted)) == len(minted)
+    assert len(minted) >= 4 and len(set(minted)) == len(minted)
 
 
 def _cli(forge, env_extra):
