@@ -121,19 +121,27 @@ def basic_header(username: str, token: str) -> str:
     return value
 
 
-def header_config(username: str, token: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def header_config(username: str, token: str, environ: Mapping[str, str] | None = None, *,
+                  url: str | None = None) -> dict[str, str]:
     """`http.extraHeader` through git's config environment, appended after any `GIT_CONFIG_COUNT`
-    entries the caller's environment already has (a CI runner may set some): never `.git/config`."""
+    entries the caller's environment already has (a CI runner may set some): never `.git/config`.
+    With `url`, scoped to its scheme://host:port/ (`http.<url>.extraHeader`): a redirect to another
+    host does not get the token."""
     environ = os.environ if environ is None else environ
+    key = "http.extraHeader"
+    if url and "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraHeader"
     try:
         index = max(0, int(environ.get("GIT_CONFIG_COUNT", "0")))
     except ValueError:
         index = 0
-    return {"GIT_CONFIG_COUNT": str(index + 1), f"GIT_CONFIG_KEY_{index}": "http.extraHeader",
+    return {"GIT_CONFIG_COUNT": str(index + 1), f"GIT_CONFIG_KEY_{index}": key,
             f"GIT_CONFIG_VALUE_{index}": f"Authorization: {basic_header(username, token)}"}
 
 
-def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
+def git_environment(credentials: Credentials, scratch: Path, *, url: str | None = None) -> dict[str, str]:
     """Environment entries for every git child process: no interactive prompt, the pre-emptive
     Authorization header (HTTP remotes), and the askpass script (written under `scratch`, a private
     directory) when there is a token."""
@@ -147,7 +155,7 @@ def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
     if credentials.ssh:
         env.update({"SSH_ASKPASS": str(script), "SSH_ASKPASS_REQUIRE": "force"})
     else:  # git sends http.* config only over HTTP(S); file:// and scp-like remotes ignore it
-        env.update(header_config(credentials.username, credentials.token))
+        env.update(header_config(credentials.username, credentials.token, url=url))
     env.update({
         "GIT_ASKPASS": str(script),
         "UPDATER_GIT_USERNAME": credentials.username,

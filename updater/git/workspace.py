@@ -77,7 +77,7 @@ class Workspace:
         self.timeout = timeout
         self._tmp = Path(tempfile.mkdtemp(prefix="updater-", dir=parent))
         self.root = self._tmp / "repo"
-        self._env = git_environment(credentials, self._tmp / "auth")
+        self._env = git_environment(credentials, self._tmp / "auth", url=self.url)
         # No hook runs in our clone: a user's global core.hooksPath (or an init.templateDir that
         # installs hooks) would otherwise run their post-checkout/pre-push/reference-transaction
         # scripts on a bot's clone, with the token in the environment. --no-verify alone skips only
@@ -269,7 +269,8 @@ class Workspace:
         """Run `git <args>`; returns (status, stdout, stderr). Failures (when `check`) become named errors."""
         command = ["git", *self._options, *args]
         if self.credentials.current is not None:  # a token that expires: the current one for each command
-            self._env = git_environment(replace(self.credentials, token=self.credentials.current()), self._tmp / "auth")
+            self._env = git_environment(replace(self.credentials, token=self.credentials.current()),
+                                        self._tmp / "auth", url=self.url)
         try:
             status, out, err = Git(str(cwd or self.root)).execute(
                 command, with_extended_output=True, with_exceptions=check, env={**self._env, **(env or {})},
