@@ -1,4 +1,4 @@
-"""GitHub provider: pull requests through PyGithub (the only module that imports it).
+"""GitHub provider: pull requests through PyGithub (with `github_app`, the only modules importing it).
 
 REST for pulls, labels, reviewers, comments; GraphQL `enablePullRequestAutoMerge` for auto-merge.
 PyGithub's own retry and request throttling are off (`retry=None`, no sleeps between requests):
