@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from updater_sandbox import faults as F
 from updater_sandbox import merging
-from updater_sandbox import github_api, github_pulls, gitlab_api, gitlab_notes, gitlab_repository, graphql  # noqa: F401 (they register routes)
+from updater_sandbox import (  # noqa: F401 (they register routes)
+    github_api, github_apps, github_pulls, gitlab_api, gitlab_notes, gitlab_repository, graphql,
+)
 from updater_sandbox.git_http import basic_auth_password, git_service, read_request_body, repository_path
 from updater_sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
 
@@ -160,6 +162,13 @@ def _token(handler: BaseHTTPRequestHandler, service: str) -> str | None:
 def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: bytes) -> int:
     gitsvc = git_service(path, urlsplit(handler.path).query)
     credentials = basic_auth_password(handler)
+    # an installation token: forgotten once expired (then 401 below), refused a push without contents: write
+    with forge.store.lock:
+        denied = github_apps.check_token(forge.store, credentials[1] if credentials else None, method=handler.command,
+                                         path=repository_path(path) or path, git_push=gitsvc == "receive-pack")
+    if denied is not None and denied.status == 403:
+        _send(handler, denied)
+        return 403
     if credentials is None or credentials[1] not in forge.store.logins:
         _send(handler, Response(401, b"Authentication required\n",
                                 {"WWW-Authenticate": 'Basic realm="updater-sandbox"', "Content-Type": "text/plain"}))
@@ -176,6 +185,14 @@ def _api(forge: Forge, handler: BaseHTTPRequestHandler, service: str, payload: b
     token = _token(handler, service)
     if service == "web":
         return Response(404, b"Not Found\n", {"Content-Type": "text/plain"})
+    if service in ("github", "graphql"):  # GitHub Apps: JWT-authenticated routes, scoped installation tokens
+        path = urlsplit(handler.path).path[len(PREFIXES.get(service, "")):] or "/"
+        with forge.store.lock:
+            if service == "github" and github_apps.is_app_route(path):
+                return github_apps.authenticate_jwt(forge.store, parse_request(handler, service, payload, token or ""))
+            denied = github_apps.check_token(forge.store, token, method=handler.command, path=path)
+        if denied is not None:
+            return denied
     if token is None or token not in forge.store.logins:
         body = MISSING.get(service, UNAUTHORIZED[service]) if token is None else UNAUTHORIZED[service]
         headers = {"WWW-Authenticate": 'Bearer realm="updater-sandbox"'} if service == "gitlab" else {}

@@ -61,3 +61,26 @@ def test_askpass_answers_from_the_environment_only(tmp_path: Path) -> None:
 
 def test_no_token_means_no_askpass(tmp_path: Path) -> None:
     assert git_environment(Credentials(None), tmp_path / "auth") == {"GIT_TERMINAL_PROMPT": "0"}
+
+
+def test_the_basic_header_is_sent_pre_emptively_only_to_the_repository_host(tmp_path: Path) -> None:
+    import base64
+    import os
+    import subprocess
+
+    from updater.secrets import mask
+
+    credentials = Credentials("tok-header-77", "x-access-token", "$GITHUB_TOKEN")
+    env = git_environment(credentials, tmp_path / "auth", url="https://git.example.test:8443/acme/gitops.git")
+    git_env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG")}, **env,
+               "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+
+    def header_for(url: str) -> str:
+        return subprocess.run(["git", "config", "--get-urlmatch", "http.extraheader", url], env=git_env,
+                              capture_output=True, text=True).stdout.strip()
+
+    basic = base64.b64encode(b"x-access-token:tok-header-77").decode()
+    assert header_for("https://git.example.test:8443/acme/gitops.git/info/refs") == f"Authorization: Basic {basic}"
+    assert header_for("https://elsewhere.example.test/acme/gitops.git") == ""  # a redirect elsewhere gets nothing
+    assert basic not in mask(f"header {basic}")  # registered for masking
+    assert "tok-header-77" not in " ".join(f"{k}={v}" for k, v in env.items() if k != "UPDATER_GIT_PASSWORD")

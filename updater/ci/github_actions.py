@@ -33,6 +33,8 @@ from updater.errors import ExitCode, UpdaterError
 from updater.secrets import mask, register_secret
 
 TOKEN_INPUT = "INPUT_TOKEN"  # the explicit `token` input: it always wins
+APP_ID_INPUT = "INPUT_APP-ID"
+APP_KEY_INPUT = "INPUT_APP-PRIVATE-KEY"  # the `app-private-key` input: a secret, never an argument
 # action.yml's `runs.env` passes the workflow's `github.token` here: the last resort, and only for a
 # repository on this GitHub (it grants nothing elsewhere).
 DEFAULT_TOKEN = "UPDATER_GITHUB_TOKEN"
@@ -72,6 +74,12 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
         values["provider"] = values["provider"] or "github"
         values["api-url"] = values["api-url"] or env.get("GITHUB_API_URL", "")
     argv = to_argv(values)
+    # GitHub App auth (the action's own inputs: GitLab has no apps, so they are no table rows' CI inputs)
+    if app_id := env.get(APP_ID_INPUT, env.get(APP_ID_INPUT.replace("-", "_"), "")).strip():
+        argv += ["--app-id", app_id]
+    if env.get(APP_KEY_INPUT, env.get(APP_KEY_INPUT.replace("-", "_"), "")).strip():
+        # the key stays in the step's environment; the CLI reads (and masks) it by name
+        argv += ["--app-private-key-env", APP_KEY_INPUT if APP_KEY_INPUT in env else APP_KEY_INPUT.replace("-", "_")]
     if repo and (name := token_variable(env, repo=repo, provider=values["provider"],
                                         on_this_github=on_this_github)):
         argv += ["--token-env", name]
@@ -203,6 +211,12 @@ def main(env: Mapping[str, str] | None = None) -> int:
         if value.strip():
             register_secret(value)
             print(f"::add-mask::{escape_data(value)}", flush=True)  # before anything else reaches the log
+    # The runner masks a multi-line secret line by line only if told each line: the PEM's body lines.
+    key = env.get(APP_KEY_INPUT, env.get(APP_KEY_INPUT.replace("-", "_"), ""))
+    for line in key.replace("\\n", "\n").splitlines():
+        if line.strip() and not line.startswith("-----"):
+            register_secret(line.strip())
+            print(f"::add-mask::{escape_data(line.strip())}", flush=True)
     places = {"dir": read_inputs(env)["dir"], "workspace": env.get("GITHUB_WORKSPACE", "") or os.getcwd()}
     try:
         args = build_argv(env)

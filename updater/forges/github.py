@@ -1,4 +1,4 @@
-"""GitHub provider: pull requests through PyGithub (the only module that imports it).
+"""GitHub provider: pull requests through PyGithub (with `github_app`, the only modules importing it).
 
 REST for pulls, labels, reviewers, comments; GraphQL `enablePullRequestAutoMerge` for auto-merge.
 PyGithub's own retry and request throttling are off (`retry=None`, no sleeps between requests):
@@ -49,11 +49,15 @@ _STATES: dict[str, Mergeability] = {
 class GitHubProvider:
     name = "github"
 
-    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings) -> None:
+    def __init__(self, target: ForgeTarget, *, token: str, settings: ProviderSettings,
+                 auth: Auth.Auth | None = None, permission: str = PERMISSION) -> None:
+        """`auth`: another PyGithub auth than the token (a GitHub App installation's, which
+        refreshes itself); `permission`: what a 403 says the credentials need."""
         self.target = target
         self.settings = settings
+        self.permission = permission
         self._client = Github(
-            auth=Auth.Token(token), base_url=target.api_url, timeout=int(max(1, settings.request_timeout)),
+            auth=auth or Auth.Token(token), base_url=target.api_url, timeout=int(max(1, settings.request_timeout)),
             retry=None, seconds_between_requests=None, seconds_between_writes=None, lazy=True,
             per_page=100,
         )
@@ -228,7 +232,7 @@ class GitHubProvider:
         secondary = limited and "secondary rate limit" in detail.lower()
         return error_for_status(
             err.status, detail, where=f"GitHub API ({self.target.api_url}, {self.target.project}): {what}",
-            target=self.target, permission=PERMISSION, rate_limited=limited, at_least=secondary,
+            target=self.target, permission=self.permission, rate_limited=limited, at_least=secondary,
             retry_after=SECONDARY_LIMIT_WAIT if secondary and hint is None else hint,
             exists=err.status == 422 and "already exists" in detail.lower(),
         )

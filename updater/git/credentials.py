@@ -1,9 +1,13 @@
 """Tokens for git over HTTP(S): read once from the environment, registered for masking before any
 clone, and handed to git only through `GIT_ASKPASS`.
 
-How the token travels: `git_environment()` writes a tiny askpass script (in a private scratch
-directory, never in the clone) that echoes `$UPDATER_GIT_PASSWORD`; the token itself sits only in
-the environment of the git child processes. So it is never in argv (the process list), never in a
+How the token travels: pre-emptively, as an `http.extraHeader` (`Authorization: Basic
+base64(user:token)`) set through git's non-persistent config environment (`GIT_CONFIG_COUNT` /
+`GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n`), so no git operation first takes a 401 challenge (half
+the HTTP round trips of a bump). As a fallback (a server that ignores the header, an SSH password)
+`git_environment()` also writes a tiny askpass script (in a private scratch directory, never in the
+clone) that echoes `$UPDATER_GIT_PASSWORD`; the token and the header sit only in the environment
+of the git child processes. So it is never in argv (the process list), never in a
 URL written to `.git/config`, and never in a message: every output path also runs through
 `updater.secrets.mask`. A token embedded in the `--repo` URL (`https://user:tok@host/...`) is moved
 out of the URL the same way, for every scheme: `ssh://git:PASSWORD@host/...` keeps its user name
@@ -16,8 +20,9 @@ Reused by pull-request mode: `resolve_credentials()` → `Credentials.token` is 
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -45,6 +50,9 @@ class Credentials:
     username: str = "x-access-token"  # GitHub accepts any name with a token; GitLab wants oauth2
     source: str | None = None  # where the token came from, for messages: "$GITHUB_TOKEN", "the --repo URL"
     ssh: bool = False  # a password from an ssh:// URL: ssh asks through SSH_ASKPASS, not git
+    # A token that changes during a run (GitHub App installation tokens expire): asked before every
+    # git command, so a long retry loop never sends an expired one. None: `token` is fixed.
+    current: Callable[[], str] | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         return f"the token in {self.source}" if self.token else "no token"
@@ -106,9 +114,37 @@ def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | No
     return clean, Credentials(None, user or default_user, None)
 
 
-def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
-    """Environment entries for every git child process: no interactive prompt, and the askpass
-    script (written under `scratch`, a private directory) when there is a token."""
+def basic_header(username: str, token: str) -> str:
+    """The `Authorization` header value git sends pre-emptively; registered for masking."""
+    value = "Basic " + base64.b64encode(f"{username}:{token}".encode()).decode()
+    register_secret(value.removeprefix("Basic "))
+    return value
+
+
+def header_config(username: str, token: str, environ: Mapping[str, str] | None = None, *,
+                  url: str | None = None) -> dict[str, str]:
+    """`http.extraHeader` through git's config environment, appended after any `GIT_CONFIG_COUNT`
+    entries the caller's environment already has (a CI runner may set some): never `.git/config`.
+    With `url`, scoped to its scheme://host:port/ (`http.<url>.extraHeader`): a redirect to another
+    host does not get the token."""
+    environ = os.environ if environ is None else environ
+    key = "http.extraHeader"
+    if url and "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraHeader"
+    try:
+        index = max(0, int(environ.get("GIT_CONFIG_COUNT", "0")))
+    except ValueError:
+        index = 0
+    return {"GIT_CONFIG_COUNT": str(index + 1), f"GIT_CONFIG_KEY_{index}": key,
+            f"GIT_CONFIG_VALUE_{index}": f"Authorization: {basic_header(username, token)}"}
+
+
+def git_environment(credentials: Credentials, scratch: Path, *, url: str | None = None) -> dict[str, str]:
+    """Environment entries for every git child process: no interactive prompt, the pre-emptive
+    Authorization header (HTTP remotes), and the askpass script (written under `scratch`, a private
+    directory) when there is a token."""
     env = {"GIT_TERMINAL_PROMPT": "0"}
     if not credentials.token:
         return env
@@ -118,6 +154,8 @@ def git_environment(credentials: Credentials, scratch: Path) -> dict[str, str]:
     os.chmod(script, 0o700)
     if credentials.ssh:
         env.update({"SSH_ASKPASS": str(script), "SSH_ASKPASS_REQUIRE": "force"})
+    else:  # git sends http.* config only over HTTP(S); file:// and scp-like remotes ignore it
+        env.update(header_config(credentials.username, credentials.token, url=url))
     env.update({
         "GIT_ASKPASS": str(script),
         "UPDATER_GIT_USERNAME": credentials.username,

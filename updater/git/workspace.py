@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from dataclasses import replace
 from typing import Literal
 
 from git import Git, Repo
@@ -76,7 +77,7 @@ class Workspace:
         self.timeout = timeout
         self._tmp = Path(tempfile.mkdtemp(prefix="updater-", dir=parent))
         self.root = self._tmp / "repo"
-        self._env = git_environment(credentials, self._tmp / "auth")
+        self._env = git_environment(credentials, self._tmp / "auth", url=self.url)
         # No hook runs in our clone: a user's global core.hooksPath (or an init.templateDir that
         # installs hooks) would otherwise run their post-checkout/pre-push/reference-transaction
         # scripts on a bot's clone, with the token in the environment. --no-verify alone skips only
@@ -98,7 +99,9 @@ class Workspace:
         out (partial clone); `shallow=False` fetches the whole history of the branch."""
         workspace = cls(url, credentials=credentials, timeout=timeout, parent=parent)
         try:
-            workspace.branch = branch or workspace.remote_default_branch()
+            # Without --branch the clone itself finds the remote's default branch (its HEAD symref):
+            # no separate `ls-remote --symref` round trip first.
+            workspace.branch = branch or ""
             workspace._clone(sparse_patterns(sparse), shallow=shallow)
         except BaseException:
             workspace.close()
@@ -118,12 +121,14 @@ class Workspace:
         self.shallow = shallow
         if not patterns:
             self._git(*self._clone_args(shallow), "--", self.url, str(self.root), cwd=self._tmp, action="clone of")
+            self._adopt_cloned_branch()
             self.strategy = "shallow" if shallow else "full"
             return
         try:
             err = self._git(*self._clone_args(shallow), "--filter=blob:none", "--no-checkout", "--",
                             self.url, str(self.root), cwd=self._tmp, action="clone of")[2]
             filtered = "filtering not recognized" not in err
+            self._adopt_cloned_branch()
             self._sparse_checkout(patterns)
         except RemoteError as error:
             if type(error) is not RemoteError:  # transient: the retry policy's call, not ours
@@ -134,6 +139,7 @@ class Workspace:
             shutil.rmtree(self.root, ignore_errors=True)
             self._git(*self._clone_args(shallow), "--no-checkout", "--", self.url, str(self.root), cwd=self._tmp,
                       action="clone of")
+            self._adopt_cloned_branch()
             self._sparse_checkout(patterns)
             self.strategy = "shallow+sparse"
             return
@@ -142,8 +148,20 @@ class Workspace:
         self.strategy = "partial+sparse" if filtered else "shallow+sparse"
 
     def _clone_args(self, shallow: bool) -> list[str]:
-        return ["clone", "--quiet", "--no-tags", "--single-branch", "--branch", self.branch,
+        return ["clone", "--quiet", "--no-tags", "--single-branch", *(["--branch", self.branch] if self.branch else []),
                 *(["--depth", "1"] if shallow else [])]
+
+    def _adopt_cloned_branch(self) -> None:
+        """After a clone without --branch: the branch the remote's HEAD named (read locally, no
+        request). An empty remote leaves HEAD unborn: refused as `remote_default_branch` does."""
+        if self.branch:
+            return
+        status, out, _ = self._git("symbolic-ref", "--quiet", "--short", "HEAD", action="clone of", check=False)
+        unborn = self._git("rev-parse", "--quiet", "--verify", "HEAD", action="clone of", check=False)[0] != 0
+        if status != 0 or not out.strip() or unborn:
+            raise BadInput(mask(f"--repo {self.url}: the remote has no default branch (empty repository?); "
+                                "give --branch"))
+        self.branch = out.strip()
 
     def _sparse_checkout(self, patterns: list[str]) -> None:
         self._git("sparse-checkout", "set", "--no-cone", *patterns, action="sparse checkout of")
@@ -263,6 +281,9 @@ class Workspace:
              check: bool = True) -> tuple[int, str, str]:
         """Run `git <args>`; returns (status, stdout, stderr). Failures (when `check`) become named errors."""
         command = ["git", *self._options, *args]
+        if self.credentials.current is not None:  # a token that expires: the current one for each command
+            self._env = git_environment(replace(self.credentials, token=self.credentials.current()),
+                                        self._tmp / "auth", url=self.url)
         try:
             status, out, err = Git(str(cwd or self.root)).execute(
                 command, with_extended_output=True, with_exceptions=check, env={**self._env, **(env or {})},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from updater.bump.model import BumpPlan
 from updater.errors import AuthFailed, BadInput, UpdaterError
@@ -37,6 +37,9 @@ from updater.options.request import BumpRequest
 from updater.refs import ImageRef
 from updater.retry import API_RETRY
 
+if TYPE_CHECKING:
+    from updater.forges.github_app import InstallationTokens
+
 log = logging.getLogger("updater.landing")
 
 MESSAGE_UNUSED = ("--message is for push mode and is not used with --mode pr: the commit message is the "
@@ -59,6 +62,7 @@ class PrSettings:
     pipeline: str | None  # link to this pipeline (CI variables)
     json: bool
     every: bool = False  # rebase --all
+    app: InstallationTokens | None = None  # GitHub App auth: API and git use its installation tokens
 
     @classmethod
     def from_request(cls, request: BumpRequest, env: Mapping[str, str]) -> PrSettings:
@@ -67,10 +71,14 @@ class PrSettings:
         images = tuple(str(ImageRef.parse(image)) for image in request.image)
         forge = detect_target(split_url_credentials(request.repo)[0], provider=request.provider,
                               api_url=request.api_url, token_env=request.token_env, env=env)
-        # The forge's own variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN).
-        token_env = request.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
-        url, credentials = resolve_credentials(request.repo, env, token_env=token_env)
-        forge = replace(forge, token_env=(credentials.source or "").removeprefix("$") or forge.token_env)
+        app: InstallationTokens | None = None
+        if request.app_id or request.app_private_key_env or request.app_private_key_file:
+            url, credentials, app, forge = _app_credentials(request, env, forge)
+        else:
+            # The forge's own variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN).
+            token_env = request.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
+            url, credentials = resolve_credentials(request.repo, env, token_env=token_env)
+            forge = replace(forge, token_env=(credentials.source or "").removeprefix("$") or forge.token_env)
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
                              "(or name another variable with --token-env)")
@@ -92,7 +100,27 @@ class PrSettings:
                                pipeline_wait=min(request.retry_timeout, ProviderSettings.pipeline_wait))
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
                    base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
-                   paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all)
+                   paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all,
+                   app=app)
+
+
+def _app_credentials(request: BumpRequest, env: Mapping[str, str],
+                     forge: ForgeTarget) -> tuple[str, Credentials, InstallationTokens, ForgeTarget]:
+    """GitHub App auth: the key is checked before any request, then the installation for the
+    repository is found and its first token minted (a revoked installation fails here, exit 6)."""
+    if forge.provider != "github":
+        raise BadInput(f"--app-id: GitHub Apps authenticate on GitHub only, and {request.repo} is a "
+                       f"{forge.provider} repository: use a token (--token-env)")
+    from updater.forges.github_app import InstallationTokens, read_app_key  # PyGithub: imported only when used
+
+    key = read_app_key(request.app_id or "", key_env=request.app_private_key_env,
+                       key_file=request.app_private_key_file, env=env)
+    assert request.repo is not None  # checked by the caller
+    url = split_url_credentials(request.repo)[0]
+    tokens = InstallationTokens(key, api_url=forge.api_url, project=forge.project)
+    credentials = Credentials(tokens.token(), "x-access-token", f"{key.name} installation {tokens.installation_id}",
+                              current=tokens.token)
+    return url, credentials, tokens, replace(forge, token_env=credentials.source or key.name)
 
 
 def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
@@ -177,6 +205,13 @@ def branch_prefix(template: str | None) -> str:
 
 def _provider(settings: PrSettings) -> Provider:
     assert settings.credentials.token  # checked in from_args
+    if settings.app is not None:
+        from updater.forges.github import GitHubProvider  # PyGithub is slow to import: only now
+        from updater.forges.github_app import APP_PERMISSION
+
+        return cast(Provider, GitHubProvider(settings.forge, token=settings.credentials.token,
+                                             settings=settings.provider, auth=settings.app.auth,
+                                             permission=APP_PERMISSION))
     return open_provider(settings.forge, token=settings.credentials.token, settings=settings.provider)
 
 

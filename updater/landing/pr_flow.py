@@ -117,10 +117,17 @@ class PrLander:
     def base_tip(self, base: str) -> str:
         return self.checkout.at(base)
 
-    def read(self, p: Proposal, known: PullRequest | None) -> Current:
+    def read(self, p: Proposal, known: PullRequest | None, *, trust_api: bool = False) -> Current:
+        """`trust_api` (a first attempt that will push): take the branch head from the forge's PR
+        (no PR: no branch) instead of a `git ls-remote` round trip. The push's lease still checks
+        it against the remote: if the guess was wrong (a leftover branch, a lagging API), the push
+        is rejected and the next attempt reads the branch with `ls-remote`."""
         pr = known or self.provider.find_open(head=p.branch)
         body_state = pr_body.parse_marker(pr.body) if pr else None
-        head_sha = self.ws.ls_remote(f"refs/heads/{p.branch}")
+        if trust_api and (pr is None or pr.head_sha):
+            head_sha = pr.head_sha if pr else None
+        else:
+            head_sha = self.ws.ls_remote(f"refs/heads/{p.branch}")
         branch_state: ProposalState | None
         if head_sha and body_state and body_state.head == head_sha:
             branch_state = replace(body_state, head=None)  # the body describes the head: no fetch needed
@@ -169,7 +176,9 @@ class _ProposalMode:
         self.current = Current(None, None, None, None, "")
 
     def refresh(self, number: int) -> LandingResult | None:
-        self.current = self.lander.read(self.p, self.known if number == 1 else None)
+        first = number == 1
+        self.current = self.lander.read(self.p, self.known if first else None,
+                                        trust_api=first and not self.lander.options.dry_run)
         return None
 
     def replan(self, number: int) -> Replanned[NewState]:

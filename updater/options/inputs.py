@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from updater.options.table import OPTIONS, Option
 
 # Inputs of the CI wrappers themselves, not `updater bump` options.
-ACTION_OWN = frozenset({"token"})
+ACTION_OWN = frozenset({"token", "app-id", "app-private-key"})  # GitHub App auth: the action only
 GITLAB_OWN = frozenset({"updater-image", "stage", "token-variable"})
 
 

@@ -45,6 +45,9 @@ class BumpRequest:
     branch: str | None = None
     mode: str | None = None
     token_env: str | None = None
+    app_id: str | None = None  # GitHub App auth (with one of the two key options)
+    app_private_key_env: str | None = None
+    app_private_key_file: str | None = None
     message: str | None = None
     author: str | None = None
     committer: str | None = None

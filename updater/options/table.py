@@ -117,6 +117,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("token_env", "--token-env", "str",
            "environment variable holding the token (default: GITHUB_TOKEN or GITLAB_TOKEN)",
            reason="unset: the forge's usual variable", commands=BOTH, group=REPO, metavar="VAR"),
+    Option("app_id", "--app-id", "str", "authenticate as this GitHub App (with its private key): installation "
+           "tokens for the manifest repository, for the API and git (default: $GITHUB_APP_ID)",
+           reason="unset: a token (--token-env)", commands=BOTH, group=REPO, metavar="ID", env=("GITHUB_APP_ID",),
+           from_env=lambda env: env.get("GITHUB_APP_ID", "").strip() or None),
+    Option("app_private_key_env", "--app-private-key-env", "str",
+           "environment variable holding the GitHub App's private key (PEM; never printed)",
+           reason="unset: --app-private-key-file", commands=BOTH, group=REPO, metavar="VAR"),
+    Option("app_private_key_file", "--app-private-key-file", "str", "file holding the GitHub App's private key (PEM)",
+           reason="unset: --app-private-key-env", commands=BOTH, group=REPO, metavar="PATH"),
     Option("message", "--message", "str", "commit message template: {summary} {image} {tag} {old} {new} {files} "
            "{changes} {ci[VAR]}... (README: Usage: push mode)", reason="unset: 'Bump {summary}' and the changes",
            group=REPO, metavar="TEMPLATE", config_key="message", schema=_TEMPLATE,
