@@ -25,39 +25,35 @@ _BY_KIND: dict[str, dict[str, Any]] = {
 
 # Settings no bump/rebase flag sets: read by other commands from the same targets (`updater watch` follows a
 # target's image in its registry; updater.registry.spec reads it).
-_WATCH: dict[str, Any] = {'description': "`updater watch`: follow this target's image in its registry. Merges key by key, defaults < app < "
-                'environment.',
- 'type': 'object',
- 'additionalProperties': False,
- 'properties': {'image': {'type': 'string',
-                          'minLength': 1,
-                          'description': "The image name to watch (no tag); default: the app's image."},
-                'policy': {'description': 'Which tag to move to: exactly one of semver, regex, follow (checked by '
-                                          'updater watch, which names the keys found).',
-                           'type': 'object',
-                           'additionalProperties': False,
-                           'properties': {'semver': {'type': 'string',
-                                                     'minLength': 1,
-                                                     'description': 'A range: ~1.4, ^1.2, >=1.4 <2, 1.4.x.'},
-                                          'prerelease': {'type': 'boolean',
-                                                         'description': 'With semver: allow pre-releases (default '
-                                                                        'false).'},
-                                          'regex': {'type': 'string',
-                                                    'minLength': 1,
-                                                    'description': 'Tags this pattern finds (re.search) are '
-                                                                   'candidates.'},
-                                          'sort': {'enum': ['lexical', 'numeric', 'created'],
-                                                   'description': 'With regex: highest by tag, by number (group '
-                                                                  "'key', else 1), or by build time. Default "
-                                                                  'lexical.'},
-                                          'follow': {'type': 'string',
-                                                     'minLength': 1,
-                                                     'description': 'A mutable tag pinned by digest '
-                                                                    '(name:TAG@sha256:...).'}},
-                           'minProperties': 1,
-                           'dependentSchemas': {'prerelease': {'required': ['semver']},
-                                                'sort': {'required': ['regex']}}}}}
-
+_WATCH: dict[str, Any] = {
+    "description": "`updater watch`: follow this target's image in its registry. Merges key by key, "
+                   "defaults < app < environment.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "image": {"type": "string", "minLength": 1,
+                  "description": "The image name to watch (no tag); default: the app's image."},
+        "policy": {
+            "description": "Which tag to move to: exactly one of semver, regex, follow (checked by updater watch, "
+                           "which names the keys found).",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "semver": {"type": "string", "minLength": 1, "description": "A range: ~1.4, ^1.2, >=1.4 <2, 1.4.x."},
+                "prerelease": {"type": "boolean", "description": "With semver: allow pre-releases (default false)."},
+                "regex": {"type": "string", "minLength": 1,
+                          "description": "Tags this pattern finds (re.search) are candidates."},
+                "sort": {"enum": ["lexical", "numeric", "created"],
+                         "description": "With regex: highest by tag, by number (group 'key', else 1), or by build "
+                                        "time. Default lexical."},
+                "follow": {"type": "string", "minLength": 1,
+                           "description": "A mutable tag pinned by digest (name:TAG@sha256:...)."},
+            },
+            "minProperties": 1,
+            "dependentSchemas": {"prerelease": {"required": ["semver"]}, "sort": {"required": ["regex"]}},
+        },
+    },
+}
 
 # `policy:` (top level, defaults, app, environment; merged key by key): the rules bump, watch and promote check
 # before anything is pushed (updater.bump.governance). Its keys are checked strictly by updater.policy.parse,
