@@ -1,18 +1,18 @@
-"""Credentials in a repository URL: split them off before the URL is used, and mask every form.
+"""Credentials in a repository URL, for the agent: split them off before the URL is used.
 
 `--repo http://bot:TOKEN@host/x.git` must never put the token in git's argv, its error output, the
-inventory or an Event: `split_url` returns the URL without userinfo and the user and password
-apart (percent-decoded), and registers every form the secret can take in output (as written,
-decoded, stripped, each line) for masking. The source then sends them as an HTTP header. Pure
-apart from that registration.
+inventory or an Event. The split itself is `updater.git.credentials.split_url_credentials` (the one
+bump uses; it registers the password, and `register_secret` masks every form of it); this adds the
+agent's two rules: `https://TOKEN@host` carries the token as the user part (masked too), and an ssh
+password is dropped with a warning (the agent sends credentials only as an HTTP header).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit, urlunsplit
 
+from updater.git.credentials import split_url_credentials
 from updater.secrets import register_secret
 
 log = logging.getLogger("updater.agent")
@@ -25,36 +25,15 @@ class RepoURL:
     password: str | None = field(default=None, repr=False)
 
 
-def register_forms(secret: str | None) -> None:
-    """Mask `secret` as given, percent-decoded, stripped, and each of its lines."""
-    if not secret:
-        return
-    decoded = unquote(secret)
-    for form in {secret, decoded, secret.strip(), decoded.strip()}:
-        register_secret(form)
-        for line in form.splitlines():
-            register_secret(line.strip())
-
-
 def split_url(url: str) -> RepoURL:
-    """`url` without `user:password@`, and the two apart. scp-like `git@host:path` has no credential
-    and stays as is; an ssh password is dropped (ssh authenticates with keys)."""
-    if "://" not in url:
-        return RepoURL(url)
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return RepoURL(url)
-    userinfo, _, host = parts.netloc.rpartition("@")
-    raw_user, colon, raw_password = userinfo.partition(":")
-    register_forms(raw_password if colon else None)
-    user, password = unquote(raw_user) or None, (unquote(raw_password) if colon else None)
-    if parts.scheme.lower() in ("http", "https"):
-        if password is None:  # `https://TOKEN@host`: the user part is the token
-            register_forms(raw_user)
-        clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-        return RepoURL(clean, user, password)
-    if password is not None:
-        log.warning("the password in the %s URL is not used: %s authenticates with keys", parts.scheme,
-                    parts.scheme)
-    netloc = f"{raw_user}@{host}" if raw_user else host
-    return RepoURL(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), user)
+    """`url` without `user:password@`, and the two apart (percent-decoded). scp-like `git@host:path`
+    has no credential and stays as is."""
+    clean, user, password = split_url_credentials(url)
+    if not clean.lower().startswith(("http://", "https://")):
+        if password is not None:
+            scheme = clean.partition("://")[0]
+            log.warning("the password in the %s URL is not used: %s authenticates with keys", scheme, scheme)
+        return RepoURL(clean, user)
+    if password is None:  # `https://TOKEN@host`: the user part is the token
+        register_secret(user)
+    return RepoURL(clean, user, password)

@@ -17,7 +17,7 @@ from pathlib import Path
 from updater.errors import BadInput
 from updater.git.failures import classify
 from updater.proc import CommandFailed, run
-from updater.agent.credentials import register_forms, split_url
+from updater.agent.credentials import split_url
 from updater.secrets import mask, register_secret
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -44,7 +44,7 @@ class Source:
             credentials = (parsed.user, "")  # `https://TOKEN@host`: the token is the user part
         self._auth = "the token" if credentials else "no token"
         if credentials is not None:
-            register_forms(credentials[1] or credentials[0])
+            register_secret(credentials[1] or credentials[0])
             basic = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
             register_secret(basic)
             self._env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
