@@ -9,12 +9,12 @@ are split off first (`credentials.split_url`) and sent the same way. The only mo
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from pathlib import Path
 
 from updater.errors import BadInput
+from updater.git.credentials import header_config
 from updater.git.failures import classify
 from updater.proc import CommandFailed, run
 from updater.agent.credentials import split_url
@@ -45,10 +45,8 @@ class Source:
         self._auth = "the token" if credentials else "no token"
         if credentials is not None:
             register_secret(credentials[1] or credentials[0])
-            basic = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-            register_secret(basic)
-            self._env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-                              "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"})
+            # the header bump sends too: through git's config environment, scoped to the repository's host
+            self._env.update(header_config(*credentials, self._env, url=self.repo))
 
     def tip(self) -> str:
         """The commit the branch points at on the remote."""
