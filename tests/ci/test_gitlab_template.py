@@ -85,7 +85,9 @@ def test_spec_inputs_mirror_the_bump_options() -> None:
     for option in OPTIONS:
         spec = inputs[option.name]
         assert spec["description"]
-        if option.kind == "bool":
+        if option.kind == "bool" and option.negatable:  # "" keeps the repository's setting
+            assert spec["options"] == ["", "true", "false"] and spec["default"] == ""
+        elif option.kind == "bool":
             assert spec["options"] == ["true", "false"] and spec["default"] == "false"
         else:
             assert spec["default"] == ""

@@ -38,8 +38,20 @@ def test_argv_has_one_flag_per_item_and_keeps_templates_whole() -> None:
     assert argv == [
         "--image", "ghcr.io/a/api:1.2", "--image", "ghcr.io/a/web:3",
         "--retries", "3", "--body", "Line one\n\nLine | two",
-        "--label", "deploy", "--label", "staging", "--auto-merge",
+        "--label", "deploy", "--label", "staging", "--no-draft", "--auto-merge",
     ]
+
+
+def test_a_false_input_turns_a_repository_setting_off_and_an_empty_one_keeps_it() -> None:
+    # A target's `draft: true` / `auto-merge: true` in .updater.yml: "false" must override it (it
+    # used to be left out of argv, so the repository's setting won), "" must not.
+    assert to_argv({"draft": "false", "auto-merge": "FALSE"}) == ["--no-draft", "--no-auto-merge"]
+    assert to_argv({"draft": "", "auto-merge": " "}) == []
+    assert to_argv({"dry-run": "false", "allow-missing": "false"}) == []  # no config key: no --no- form
+    parser = argparse.ArgumentParser()
+    bump.configure(parser)
+    args = parser.parse_args(to_argv({"draft": "false", "auto-merge": "true"}))
+    assert args.draft is False and args.auto_merge is True
 
 
 def _bump_flags() -> set[str]:
@@ -49,7 +61,7 @@ def _bump_flags() -> set[str]:
 
 
 def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() -> None:
-    # (--no-draft / --no-auto-merge turn off a .updater.yml setting; a CI input "false" is simply left out)
+    # (--no-draft / --no-auto-merge are the inputs' "false", see the test below)
     # --allow-remote-resources: local mode only, and an opt-in to fetching what an untrusted
     # repository names; the CI wrappers (which clone) do not offer it.
     # --app-*: GitHub App auth is the action's own `app-id` / `app-private-key` inputs (a secret is

@@ -6,6 +6,10 @@ Input names are the CLI flag names in kebab-case, with plural names for repeatab
 hyphens), GitLab from `UPDATER_<NAME>` with hyphens as underscores. The token is never an option:
 it reaches the CLI through `--token-env`, so it is never on a command line.
 
+A switch that `.updater.yml` can also set (draft, auto-merge) has three input states: empty (the
+default: the repository's setting holds), "true" (`--draft`) and "false" (`--no-draft`, which beats
+a target's `draft: true`). Other switches are off unless "true".
+
 No I/O here: values in, argument list out.
 """
 
@@ -28,12 +32,14 @@ class Option:
     flag: str  # the CLI flag, e.g. "--auto-merge"
     kind: Kind  # value: one string; list: newline/comma separated, one flag each; bool: a switch
     help: str
+    negatable: bool = False  # a switch with a `--no-` form: "false" turns a config setting off
 
 
 def ci_options(rows: tuple[Row, ...] = ROWS) -> tuple[Option, ...]:
     """The CI inputs: the options-table rows that have one, in table order."""
     kinds: dict[str, Kind] = {"list": "list", "bool": "bool"}
-    return tuple(Option(row.ci_input, row.flag, kinds.get(row.kind, "value"), row.ci_help or row.help)
+    return tuple(Option(row.ci_input, row.flag, kinds.get(row.kind, "value"), row.ci_help or row.help,
+                        negatable=row.negatable)
                  for row in rows if row.ci_input is not None)
 
 
@@ -66,6 +72,8 @@ def to_argv(values: Mapping[str, str], *, options: tuple[Option, ...] = OPTIONS)
         if option.kind == "bool":
             if parse_bool(raw, name=option.name):
                 argv.append(option.flag)
+            elif option.negatable and raw.strip():  # an explicit "false", not an empty input
+                argv.append("--no-" + option.flag.removeprefix("--"))
         elif option.kind == "list":
             for item in split_list(raw):
                 argv += [option.flag, item]
