@@ -82,3 +82,17 @@ def test_validation_is_offline(tmp_path: Path) -> None:
                              timeout=60)
     assert refused.returncode == ExitCode.INVALID_RESULT, refused.stderr
     assert "network use" not in refused.stderr and "spec.replicas" in refused.stderr
+
+
+def test_the_validator_is_imported_only_by_a_run_that_validates_schemas(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "apps").mkdir(parents=True)
+    (work / "apps/deploy.yaml").write_text(textwrap.dedent(DEPLOY))
+    probe = ("import sys; from updater.cli import main; code = main(sys.argv[1:]); "
+             "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes_validate', 'jsonschema'}))")
+    bump = ["bump", "--dir", str(work), "--image", "ghcr.io/acme/api:1.4.2", "--dry-run"]
+    runs = {flag: subprocess.run([sys.executable, "-c", probe, *bump, *flag], cwd=ROOT, env=cli_env(tmp_path),
+                                 capture_output=True, text=True, timeout=60).stdout.splitlines()[-1]
+            for flag in ((), ("--no-schema-validation",), ("--no-validate",))}
+    assert runs == {(): "0 ['jsonschema', 'kubernetes_validate']", ("--no-schema-validation",): "0 []",
+                    ("--no-validate",): "0 []"}
