@@ -14,6 +14,7 @@ from updater.bump.engine import plan_bump, validate_plan
 from updater.bump.kube_schema import available_versions, resolve_version, violations
 from updater.bump.model import BumpPlan
 from updater.errors import BadInput, ValidationFailed
+from updater.options.request import build_request
 from updater.refs import ImageRef
 
 API = ImageRef.parse("ghcr.io/acme/api:1.4.2")
@@ -120,3 +121,15 @@ def test_a_kind_is_never_a_path_into_the_package() -> None:
     assert violations({"apiVersion": "v1", "kind": "../../kubernetes-json-schema/v1.37.0-local/pod"}, KUBE) is None
     assert violations({"apiVersion": "../v1", "kind": "Pod"}, KUBE) is None
     assert violations({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}, KUBE) == []
+
+
+def test_kube_version_comes_from_the_target_in_updater_yml_and_must_be_quoted(tmp_path: Path) -> None:
+    config = "version: 1\napps:\n  api:\n    environments:\n      prod:\n        kube-version: {v}\n"
+    (tmp_path / ".updater.yml").write_text(config.format(v='"1.30"'))
+    parsed = {"target": "api/prod", "dir": str(tmp_path), "image": ["ghcr.io/acme/api:1.4.2"]}
+    assert build_request(parsed, {}).kube_version == "1.30"
+    assert build_request({**parsed, "kube_version": "1.31"}, {}).kube_version == "1.31"  # the flag wins
+    (tmp_path / ".updater.yml").write_text(config.format(v="1.30"))  # YAML reads 1.30 as the number 1.3
+    with pytest.raises(BadInput, match=r"\.updater\.yml:6: apps\.api\.environments\.prod\.kube-version: 1\.3 is not "
+                                       r"of type 'string'"):
+        build_request(parsed, {})
