@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_bump import IMAGE, ROOT, deployment, overlay, service, timed, values  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.bench_bump import IMAGE, ROOT, deployment, overlay, service, timed, values  # noqa: E402
 
 
 def generate(root: Path, apps: int) -> None:
