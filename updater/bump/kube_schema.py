@@ -84,6 +84,12 @@ def violations(obj: Mapping[str, Any], version: str) -> list[Violation] | None:
     return sorted(set(found), key=lambda v: (v.path, v.rule, v.message))
 
 
+def preload(version: str) -> None:
+    """Import the validator and read the version's definitions now (a caller runs this in a thread
+    while kustomize builds, so the ~0.3 s import overlaps the build instead of following it)."""
+    _definitions(version)
+
+
 @functools.cache
 def _validator(version: str, api_version: str, kind: str) -> Any:
     # kind and apiVersion come from the repository: only names, never a path into the package

@@ -25,10 +25,12 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from updater import kustomize
+from updater.bump import kube_schema
 from updater.bump.model import BumpPlan
 from updater.bump.kustomize_trees import KustomizeTrees
 from updater.bump.validate_schema import SchemaCheck, check_file, check_text, log_summary, refuse_new
@@ -54,16 +56,21 @@ def validate_plan(root: Path, plan: BumpPlan, *, allow_remote: bool = False, kub
     tops = trees.outermost(including)
     tops = [top for top in tops if not _reaches_out(top, trees.outside(top), [] if allow_remote else trees.remote(top))]
     env = None if allow_remote else _OFFLINE
+    warm = threading.Thread(target=kube_schema.preload, args=(kube_version,), daemon=True) if kube_version else None
+    if warm is not None:
+        warm.start()
     checked = SchemaCheck()
     if tops:
-        checked = _validate_trees(root, plan, trees, tops, env, kube_version)
+        checked = _validate_trees(root, plan, trees, tops, env, kube_version, warm)
     if kube_version is not None:
+        if warm is not None:
+            warm.join()
         checked += _validate_plain(plan, _in_trees(trees, including), kube_version)
         log_summary(checked, version=kube_version)
 
 
-def _validate_trees(root: Path, plan: BumpPlan, trees: KustomizeTrees, tops: list[str],
-                    env: dict[str, str] | None, kube_version: str | None) -> SchemaCheck:
+def _validate_trees(root: Path, plan: BumpPlan, trees: KustomizeTrees, tops: list[str], env: dict[str, str] | None,
+                    kube_version: str | None, warm: threading.Thread | None) -> SchemaCheck:
     log.info("validating: building %d Kustomize tree(s) the edit touches", len(tops))
     with tempfile.TemporaryDirectory(prefix="updater-validate-") as temp:
         copy = Path(temp) / "tree"
@@ -77,6 +84,8 @@ def _validate_trees(root: Path, plan: BumpPlan, trees: KustomizeTrees, tops: lis
             _refuse_broken(failures, {k for k, _ in _build_all([(k, copy / k) for k, _ in failures], env)})
         if kube_version is None or not built:
             return SchemaCheck()
+        if warm is not None:
+            warm.join()
         after = _check_rendered(built, kube_version)
         if after.problems:  # only then is the before-state needed: an object may have been invalid already
             _write(copy, plan.old_contents)
