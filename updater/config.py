@@ -19,7 +19,8 @@ Schema shipped in `updater/schemas/updater-config.schema.json`; an invalid file 
 naming the file, line and key.
 
 Pure except `read_config` (which reads one file; the remote read is `updater.repo_config`, and
-choosing which file is `updater.options.request`'s). jsonschema enters here only.
+choosing which file is `updater.options.request`'s). jsonschema enters here for the config (and in
+`updater.bump.kube_schema` for Kubernetes objects).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from pathlib import Path
 from updater.bump.governance import Governance
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.report import plan_diff, summary
+from updater.landing.settings import schema_version
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
 from updater.report import Report
@@ -32,6 +33,7 @@ class LocalSettings:
     allow_missing: bool = False  # a bump that finds nothing is usually a wrong --image or --path
     validate: bool = True  # a broken kustomize tree must not be written
     allow_remote: bool = False  # the repository is untrusted: validation fetches nothing unless asked
+    kube_version: str | None = None  # the Kubernetes schemas validation checks objects against (None: none)
     dry_run: bool = False
     json: bool = False
     governance: Governance | None = None  # the repository's policy: checked before anything is written
@@ -46,6 +48,7 @@ class LocalSettings:
             allow_missing=request.allow_missing,
             validate=not request.no_validate,
             allow_remote=request.allow_remote_resources,
+            kube_version=schema_version(request),
             dry_run=request.dry_run,
             json=request.json,
             governance=request.governance,
@@ -63,7 +66,7 @@ def run_local(request: BumpRequest) -> int:
     if settings.governance is not None:
         settings.governance.check(plan, request.image, on_pr=False)
     if plan.changes and settings.validate:
-        validate_plan(settings.root, plan, allow_remote=settings.allow_remote)
+        validate_plan(settings.root, plan, allow_remote=settings.allow_remote, kube_version=settings.kube_version)
     if plan.changes and not settings.dry_run:
         apply_plan(settings.root, plan)
     log.info("%s", summary(plan, dry_run=settings.dry_run))

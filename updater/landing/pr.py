@@ -32,7 +32,7 @@ from updater.landing.output import print_pr
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
 from updater.landing.result import LandingResult
-from updater.landing.settings import identity, retry_settings
+from updater.landing.settings import identity, retry_settings, schema_version
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
 from updater.retry import API_RETRY
@@ -92,6 +92,7 @@ class PrSettings:
             assignees=request.assignee, draft=request.draft, auto_merge=request.auto_merge,
             merge_method=cast(MergeMethod, request.merge_method), allow_downgrade=request.allow_downgrade,
             allow_missing=request.allow_missing, validate=not request.no_validate, dry_run=request.dry_run,
+            kube_version=schema_version(request),
             author=author, committer=identity(request.committer, "--committer") or author, retry=retry,
             governance=request.governance,
         )

@@ -49,6 +49,7 @@ class PrOptions:
     allow_downgrade: bool = False
     allow_missing: bool = False
     validate: bool = True
+    kube_version: str | None = None  # the Kubernetes schemas validation checks objects against (None: none)
     dry_run: bool = False
     author: Identity | None = None  # None: the clone's git config, then the bot (skeleton.author_for)
     committer: Identity | None = None  # None: the author
@@ -162,7 +163,7 @@ class PrLander:
             if not plan.changes:
                 continue  # already on the base: nothing left to propose for it
             if o.validate:
-                validate_plan(root, plan)
+                validate_plan(root, plan, kube_version=o.kube_version)
             apply_plan(root, plan)
             kept.append(bump)
         return Regenerated(BumpPlan.combine(plans), tuple(kept))

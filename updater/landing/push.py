@@ -133,7 +133,7 @@ class PushMode:
         if workspace.sparse and any(next(workspace.root.rglob(name), None) for name in KUSTOMIZATION_NAMES):
             log.info("validation needs the whole tree (kustomizations present): leaving the sparse checkout")
             workspace.widen()
-        validate_plan(workspace.root, plan)
+        validate_plan(workspace.root, plan, kube_version=self.settings.kube_version)
 
     def _result(self, outcome: Outcome, plan: BumpPlan, *, commit: str | None = None,
                 warnings: tuple[str, ...] = ()) -> LandingResult:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from updater.bump.governance import Governance
+from updater.bump.kube_schema import resolve_version
 from updater.errors import BadInput
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
@@ -34,6 +35,7 @@ class LandingSettings:
     allow_downgrade: bool = False  # an older pipeline finishing late must not undo a newer bump
     allow_missing: bool = False  # finding nothing usually means a wrong --image or --path
     validate: bool = True  # never push manifests that no longer build
+    kube_version: str | None = None  # the Kubernetes schemas validation checks objects against (None: none)
     message_template: str = DEFAULT_TEMPLATE
     author: Identity | None = None  # None: git config of the clone, then updater-bot (landing.author)
     committer: Identity | None = None  # None: the author
@@ -65,6 +67,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         allow_downgrade=request.allow_downgrade,
         allow_missing=request.allow_missing,
         validate=not request.no_validate,
+        kube_version=schema_version(request),
         message_template=template,
         author=identity(request.author, "--author"),
         committer=identity(request.committer, "--committer"),
@@ -74,6 +77,13 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         json=request.json,
         governance=request.governance,
     )
+
+
+def schema_version(request: BumpRequest) -> str | None:
+    """The Kubernetes version whose schemas validation uses (None: off), checked before any clone:
+    an unknown --kube-version is bad input (exit 2) listing the bundled versions."""
+    return resolve_version(request.kube_version,
+                           enabled=not request.no_validate and not request.no_schema_validation)
 
 
 def retry_settings(request: BumpRequest) -> RetrySettings:

@@ -40,6 +40,8 @@ class BumpRequest:
     dir: str = "."
     path: tuple[str, ...] = ()
     no_validate: bool = False
+    kube_version: str | None = None  # None: the newest bundled schemas (see kube_schema.resolve_version)
+    no_schema_validation: bool = False
     allow_remote_resources: bool = False
     repo: str | None = None
     branch: str | None = None

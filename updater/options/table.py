@@ -95,6 +95,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_validate", "--no-validate", "bool", "skip re-building the Kustomize trees the edit touches",
            default=False, reason="never write or push manifests that no longer build", commands=BOTH, group=WHERE,
            ci_input="no-validate", help_for={"rebase": "skip re-building touched Kustomize trees"}),
+    Option("kube_version", "--kube-version", "str",
+           "check the objects the edit touches (rendered Kustomize trees, plain files) against the schemas of this "
+           "Kubernetes version, offline (default: the newest bundled; README: Validation)",
+           reason="unset: the newest version kubernetes-validate bundles: on by default, as a serious validator is "
+                  "(kubeconform checks against the latest schemas); a bump changes image values, whose schema is the "
+                  "same in every version, and only violations the edit adds refuse it",
+           commands=BOTH, group=WHERE, metavar="X.Y", config_key="kube-version",
+           schema={"type": "string", "pattern": r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?$"},
+           config_help='Kubernetes version (X.Y, quoted: "1.33") whose schemas the objects a bump changes are '
+                       "checked against: --kube-version.",
+           ci_input="kube-version", ci_help="Kubernetes version (X.Y) whose schemas validate the edit"),
+    Option("no_schema_validation", "--no-schema-validation", "bool",
+           "skip checking the touched objects against the Kubernetes schemas (the Kustomize trees are still built)",
+           default=False, reason="never write or push an object the API server would refuse", commands=BOTH,
+           group=WHERE, ci_input="no-schema-validation",
+           ci_help="skip checking the touched objects against the Kubernetes schemas"),
     Option("allow_remote_resources", "--allow-remote-resources", "bool",
            "let validation fetch the remote resources (URLs, git repositories) a Kustomize tree names; by default "
            "such a tree is not validated (a warning says so). Local mode only",
