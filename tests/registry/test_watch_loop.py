@@ -1,0 +1,115 @@
+"""`updater watch --every` as a long-running process: the real CLI in its own process, a real
+registry (distribution 2.8) and the local forge; a tag pushed between two passes is opened as a
+pull request by the next pass, a registry that is down fails each pass in one line without ending
+the loop, and SIGTERM (exit 0) or SIGINT (exit 130) ends it cleanly. Every process is bounded: the
+test stops the one it started, and kills it if it outlives the bound."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from tests.registry.server import Registry, free_port
+from tests.registry.test_watch import DEPLOY, config, tree
+from updater_sandbox.forge import Forge
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUND = 60.0  # seconds any one wait for the watcher may take before the test fails
+
+
+class Watcher:
+    """A running `updater watch --every ...`: its stdout lines and stderr lines, read as they come."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.err: list[str] = []
+        assert process.stdout is not None and process.stderr is not None
+        threading.Thread(target=self._read, args=(process.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._read, args=(process.stderr, self.err.append), daemon=True).start()
+
+    @staticmethod
+    def _read(stream: IO[str], put: Any) -> None:
+        for line in stream:
+            put(line)
+
+    def next_pass(self) -> dict[str, Any]:
+        """The next pass's JSON report (one line per pass with --json)."""
+        return json.loads(self.lines.get(timeout=BOUND))
+
+    def stop(self, signum: signal.Signals) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=BOUND)
+
+
+@contextmanager
+def watching(registry: Registry, *args: str, env: dict[str, str] | None = None) -> Iterator[Watcher]:
+    env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(ROOT), **(env or {})}
+    process = subprocess.Popen([sys.executable, "-m", "updater", "watch", "--insecure-registry", registry.host,
+                                "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    try:
+        yield Watcher(process)
+    finally:
+        if process.poll() is None:  # the test failed before stopping it
+            process.kill()
+            process.wait(timeout=BOUND)
+
+
+def test_a_tag_pushed_between_passes_is_proposed_by_the_next_pass(registry: Registry, repo_name: str,
+                                                                  forge: Forge) -> None:
+    image = f"{registry.host}/{repo_name}"
+    registry.push(repo_name, "1.4.0")
+    forge.create_repo("acme/gitops", {"apps/api/deploy.yaml": DEPLOY.format(ref=f"{image}:1.4.0"),
+                                      ".updater.yml": config(("api", image, '{semver: "~1.4"}'))})
+    gitops = forge.repo("acme/gitops")
+    with watching(registry, "--every", "2s", "--repo", forge.repo_url("acme/gitops"), "--provider", "github",
+                  "--api-url", forge.github_api_url, "--mode", "pr", env={"GITHUB_TOKEN": forge.token}) as watcher:
+        first = watcher.next_pass()
+        assert first["pass"] == 1 and first["targets"][0]["tag"] == "1.4.0"
+        assert first["targets"][0]["bump"]["outcome"] == "unchanged"
+        assert not [p for p in gitops.pulls.values() if p.state == "open"]
+        registry.tag(repo_name, "1.4.0", "1.4.1")
+        second = watcher.next_pass()
+        while second["targets"][0]["tag"] != "1.4.1":  # the tag landed while a pass was listing
+            second = watcher.next_pass()
+        assert second["targets"][0]["bump"]["outcome"] == "created"
+        [pull] = [p for p in gitops.pulls.values() if p.state == "open"]
+        assert gitops.bare.git("show", f"{pull.head}:apps/api/deploy.yaml").out == DEPLOY.format(ref=f"{image}:1.4.1")
+        assert watcher.stop(signal.SIGTERM) == 0
+    err = "".join(watcher.err)
+    assert "SIGTERM received: stopping after the current step" in err
+    assert f"watch: stopped after {second['pass']} pass(es)" in err or \
+        f"watch: stopped after {second['pass'] + 1} pass(es)" in err
+    assert forge.token not in err
+
+
+def test_a_registry_down_fails_each_pass_in_one_line_and_sigint_ends_the_loop(registry: Registry,
+                                                                                tmp_path: Path) -> None:
+    down = f"127.0.0.1:{free_port()}"
+    root = tree(tmp_path, {"web": f"{down}/acme/web:1.0.0"}, config(("web", f"{down}/acme/web", '{semver: "^1"}')))
+    with watching(registry, "--every", "1s", "--dir", str(root), "--insecure-registry", down,
+                  "--registry-timeout", "1") as watcher:
+        deadline = threading.Event()
+        timer = threading.Timer(BOUND, deadline.set)
+        timer.start()
+        try:
+            while sum("failed (exit 7)" in line for line in watcher.err) < 2 and not deadline.is_set():
+                deadline.wait(0.2)
+        finally:
+            timer.cancel()
+        assert watcher.process.poll() is None  # still looping
+        assert watcher.stop(signal.SIGINT) == 130
+    failed = [line for line in watcher.err if "failed (exit 7)" in line]
+    assert len(failed) >= 2 and failed[0].startswith(f"watch: pass 1 failed (exit 7): {down}/acme/web: cannot reach")
+    assert watcher.lines.empty()  # a failed pass prints no report
+    assert (root / "apps" / "web" / "deploy.yaml").read_text() == DEPLOY.format(ref=f"{down}/acme/web:1.0.0")
