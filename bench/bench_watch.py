@@ -4,10 +4,13 @@ from Debian, on 127.0.0.1), with htpasswd (Basic) or token (Bearer challenge) au
 Sets up N repositories (one skopeo push each, then T extra tags by manifest PUT), a manifest tree
 with N apps whose `.updater.yml` watches them (most with `semver: "~1.4"`, every fifth following
 `stable` by digest), then times the real CLI in a fresh process, and reads the registry calls per
-image from its `--json` report. The registry phase alone is timed in-process too.
+image from its `--json` report. The registry phase alone is timed in-process too. Besides the wall
+time, the CLI process's CPU time (user + sys) is reported: on a shared, loaded machine it moves far
+less than the wall time, so before/after comparisons read it first.
 
     python bench/bench_watch.py                       # 50 targets, basic auth
     python bench/bench_watch.py --auth token --targets 50
+    python bench/bench_watch.py --code /tmp/old       # time another checkout's updater (before/after)
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,15 +62,19 @@ def setup(registry: Registry, root: Path, targets: int, tags: int) -> Path:
     return tree
 
 
-def run_cli(registry: Registry, tree: Path) -> tuple[float, dict[str, object]]:
-    env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(ROOT)}
+def run_cli(registry: Registry, tree: Path, code: Path) -> tuple[float, float, dict[str, object]]:
+    """(wall s, CPU s of the process, its --json report)."""
+    env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(code)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "updater", "-q", "watch", "--dir", str(tree), "--dry-run", "--json",
                            "--insecure-registry", registry.host], capture_output=True, text=True, env=env, timeout=600)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"watch failed ({done.returncode}): {done.stderr[-2000:]}")
-    return wall, json.loads(done.stdout)
+    return wall, cpu, json.loads(done.stdout)
 
 
 def registry_phase(registry: Registry, tree: Path) -> float:
@@ -90,6 +98,7 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=12, help="tags per repository")
     parser.add_argument("--auth", choices=("basic", "token"), default="basic")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose updater the CLI runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp, ExitStack() as stack:
         root = Path(tmp)
@@ -101,10 +110,12 @@ def main() -> None:
         tree = setup(registry, root, args.targets, args.tags)
         print(f"setup: {args.targets} repositories x {args.tags} tags in {time.perf_counter() - started:.1f} s")
         walls: list[float] = []
+        cpus: list[float] = []
         report: dict[str, object] = {}
         for _ in range(args.runs):
-            wall, report = run_cli(registry, tree)
+            wall, cpu, report = run_cli(registry, tree, args.code.resolve())
             walls.append(wall)
+            cpus.append(cpu)
         phases = [registry_phase(registry, tree) for _ in range(args.runs)]
         targets = report["targets"]
         assert isinstance(targets, list)
@@ -113,7 +124,8 @@ def main() -> None:
             by_kind.setdefault(str(target["policy"]).split()[0], []).append(int(target["registry_calls"]))
         bumps = sum(1 for t in targets if t["bump"] and t["bump"]["changed"])
         print(f"auth {args.auth}: watch --dry-run over {len(targets)} targets: wall median {statistics.median(walls):.2f} s "
-              f"(runs: {', '.join(f'{w:.2f}' for w in walls)}); registry phase median {statistics.median(phases):.2f} s")
+              f"(runs: {', '.join(f'{w:.2f}' for w in walls)}); CPU median {statistics.median(cpus):.2f} s; "
+              f"registry phase median {statistics.median(phases):.2f} s; load {os.getloadavg()[0]:.1f}")
         print(f"registry calls: total {report['registry_calls']}; per image by policy: "
               + "; ".join(f"{kind}: mean {statistics.mean(c):.2f}, first {c[0]}, max {max(c)}" for kind, c in by_kind.items()))
         print(f"targets with a bump planned: {bumps} of {len(targets)}")

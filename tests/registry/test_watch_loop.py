@@ -18,8 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
+
 from tests.registry.server import Registry, free_port
 from tests.registry.test_watch import DEPLOY, config, tree
+from updater.cli import main
+from updater.errors import ExitCode
 from updater_sandbox.forge import Forge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +48,8 @@ class Watcher:
 
     def next_pass(self) -> dict[str, Any]:
         """The next pass's JSON report (one line per pass with --json)."""
-        return json.loads(self.lines.get(timeout=BOUND))
+        report: dict[str, Any] = json.loads(self.lines.get(timeout=BOUND))
+        return report
 
     def stop(self, signum: signal.Signals) -> int:
         self.process.send_signal(signum)
@@ -113,3 +118,9 @@ def test_a_registry_down_fails_each_pass_in_one_line_and_sigint_ends_the_loop(re
     assert len(failed) >= 2 and failed[0].startswith(f"watch: pass 1 failed (exit 7): {down}/acme/web: cannot reach")
     assert watcher.lines.empty()  # a failed pass prints no report
     assert (root / "apps" / "web" / "deploy.yaml").read_text() == DEPLOY.format(ref=f"{down}/acme/web:1.0.0")
+
+
+def test_a_bad_interval_is_refused_before_any_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tree(tmp_path, {"api": "ghcr.io/acme/api:1.0.0"}, config(("api", "ghcr.io/acme/api", '{semver: "^1"}')))
+    assert main(["watch", "--dir", str(root), "--every", "5 minutes"]) == ExitCode.BAD_INPUT
+    assert "updater: error: --every '5 minutes' is not a duration: use e.g. 30s, 5m or 1h" in capsys.readouterr().err
