@@ -10,7 +10,7 @@ less than the wall time, so before/after comparisons read it first.
 
     python bench/bench_watch.py                       # 50 targets, basic auth
     python bench/bench_watch.py --auth token --targets 50
-    python bench/bench_watch.py --code /tmp/old       # time another checkout's updater (before/after)
+    python bench/bench_watch.py --code /tmp/old --code .   # before/after, interleaved on one registry
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -63,18 +62,21 @@ def setup(registry: Registry, root: Path, targets: int, tags: int) -> Path:
 
 
 def run_cli(registry: Registry, tree: Path, code: Path) -> tuple[float, float, dict[str, object]]:
-    """(wall s, CPU s of the process, its --json report)."""
+    """(wall s, CPU s of that one process from its wait4 rusage, its --json report)."""
     env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(code)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "updater", "-q", "watch", "--dir", str(tree), "--dry-run", "--json",
-                           "--insecure-registry", registry.host], capture_output=True, text=True, env=env, timeout=600)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if done.returncode != 0:
-        raise SystemExit(f"watch failed ({done.returncode}): {done.stderr[-2000:]}")
-    return wall, cpu, json.loads(done.stdout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "updater", "-q", "watch", "--dir", str(tree), "--dry-run",
+                                    "--json", "--insecure-registry", registry.host], stdout=out, stderr=err, env=env,
+                                   cwd=code)  # `-m` puts the working directory first on sys.path
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"watch failed ({process.returncode}): {err.read()[-2000:]}")
+        out.seek(0)
+        return wall, usage.ru_utime + usage.ru_stime, json.loads(out.read())
 
 
 def registry_phase(registry: Registry, tree: Path) -> float:
@@ -98,7 +100,9 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=12, help="tags per repository")
     parser.add_argument("--auth", choices=("basic", "token"), default="basic")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose updater the CLI runs")
+    parser.add_argument("--code", type=Path, action="append",
+                        help="a checkout whose updater the CLI runs (repeatable: runs interleaved on the same "
+                             "registry and tree; default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp, ExitStack() as stack:
         root = Path(tmp)
@@ -109,13 +113,15 @@ def main() -> None:
         started = time.perf_counter()
         tree = setup(registry, root, args.targets, args.tags)
         print(f"setup: {args.targets} repositories x {args.tags} tags in {time.perf_counter() - started:.1f} s")
-        walls: list[float] = []
-        cpus: list[float] = []
+        codes = [code.resolve() for code in args.code or [ROOT]]
+        walls: dict[Path, list[float]] = {code: [] for code in codes}
+        cpus: dict[Path, list[float]] = {code: [] for code in codes}
         report: dict[str, object] = {}
         for _ in range(args.runs):
-            wall, cpu, report = run_cli(registry, tree, args.code.resolve())
-            walls.append(wall)
-            cpus.append(cpu)
+            for code in codes:
+                wall, cpu, report = run_cli(registry, tree, code)
+                walls[code].append(wall)
+                cpus[code].append(cpu)
         phases = [registry_phase(registry, tree) for _ in range(args.runs)]
         targets = report["targets"]
         assert isinstance(targets, list)
@@ -123,9 +129,12 @@ def main() -> None:
         for target in targets:
             by_kind.setdefault(str(target["policy"]).split()[0], []).append(int(target["registry_calls"]))
         bumps = sum(1 for t in targets if t["bump"] and t["bump"]["changed"])
-        print(f"auth {args.auth}: watch --dry-run over {len(targets)} targets: wall median {statistics.median(walls):.2f} s "
-              f"(runs: {', '.join(f'{w:.2f}' for w in walls)}); CPU median {statistics.median(cpus):.2f} s; "
-              f"registry phase median {statistics.median(phases):.2f} s; load {os.getloadavg()[0]:.1f}")
+        for code in codes:
+            print(f"{code}: auth {args.auth}: watch --dry-run over {len(targets)} targets: wall median "
+                  f"{statistics.median(walls[code]):.2f} s (runs: {', '.join(f'{w:.2f}' for w in walls[code])}); "
+                  f"CPU median {statistics.median(cpus[code]):.2f} s "
+                  f"(runs: {', '.join(f'{c:.2f}' for c in cpus[code])})")
+        print(f"registry phase median {statistics.median(phases):.2f} s; load {os.getloadavg()[0]:.1f}")
         print(f"registry calls: total {report['registry_calls']}; per image by policy: "
               + "; ".join(f"{kind}: mean {statistics.mean(c):.2f}, first {c[0]}, max {max(c)}" for kind, c in by_kind.items()))
         print(f"targets with a bump planned: {bumps} of {len(targets)}")
