@@ -124,3 +124,28 @@ def test_a_bad_interval_is_refused_before_any_pass(tmp_path: Path, capsys: pytes
     root = tree(tmp_path, {"api": "ghcr.io/acme/api:1.0.0"}, config(("api", "ghcr.io/acme/api", '{semver: "^1"}')))
     assert main(["watch", "--dir", str(root), "--every", "5 minutes"]) == ExitCode.BAD_INPUT
     assert "updater: error: --every '5 minutes' is not a duration: use e.g. 30s, 5m or 1h" in capsys.readouterr().err
+
+
+def test_a_stop_during_a_pass_skips_the_bumps_not_yet_started(logged_in: Registry, repo_name: str, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    import argparse
+    import logging
+
+    from updater.commands import watch
+    from updater.watch.loop import Stop
+
+    image = f"{logged_in.host}/{repo_name}"
+    logged_in.push(repo_name, "1.4.0")
+    logged_in.tag(repo_name, "1.4.0", "1.4.1")
+    root = tree(tmp_path, {"api": f"{image}:1.4.0", "web": f"{image}:1.4.0"},
+                config(("api", image, '{semver: "~1.4"}'), ("web", image, '{semver: "~1.4"}')))
+    parser = argparse.ArgumentParser()
+    watch.configure(parser)
+    args = parser.parse_args(["--dir", str(root), "--insecure-registry", logged_in.host])
+    stop = Stop()
+    stop.set(signal.SIGTERM)  # arrived while the registry phase ran
+    with caplog.at_level(logging.WARNING, logger="updater.watch"):
+        watch.watch_pass(args, {"DOCKER_AUTH_CONFIG": logged_in.auth_config()}, stop=stop, number=1)
+    assert "watch: stopping before api/prod and 1 other target(s)" in caplog.text
+    assert all((root / "apps" / app / "deploy.yaml").read_text() == DEPLOY.format(ref=f"{image}:1.4.0")
+               for app in ("api", "web"))
