@@ -4,10 +4,13 @@ from Debian, on 127.0.0.1), with htpasswd (Basic) or token (Bearer challenge) au
 Sets up N repositories (one skopeo push each, then T extra tags by manifest PUT), a manifest tree
 with N apps whose `.updater.yml` watches them (most with `semver: "~1.4"`, every fifth following
 `stable` by digest), then times the real CLI in a fresh process, and reads the registry calls per
-image from its `--json` report. The registry phase alone is timed in-process too.
+image from its `--json` report. The registry phase alone is timed in-process too. Besides the wall
+time, the CLI process's CPU time (user + sys) is reported: on a shared, loaded machine it moves far
+less than the wall time, so before/after comparisons read it first.
 
     python bench/bench_watch.py                       # 50 targets, basic auth
     python bench/bench_watch.py --auth token --targets 50
+    python bench/bench_watch.py --code /tmp/old --code .   # before/after, interleaved on one registry
 """
 
 from __future__ import annotations
@@ -58,15 +61,22 @@ def setup(registry: Registry, root: Path, targets: int, tags: int) -> Path:
     return tree
 
 
-def run_cli(registry: Registry, tree: Path) -> tuple[float, dict[str, object]]:
-    env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(ROOT)}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "updater", "-q", "watch", "--dir", str(tree), "--dry-run", "--json",
-                           "--insecure-registry", registry.host], capture_output=True, text=True, env=env, timeout=600)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"watch failed ({done.returncode}): {done.stderr[-2000:]}")
-    return wall, json.loads(done.stdout)
+def run_cli(registry: Registry, tree: Path, code: Path) -> tuple[float, float, dict[str, object]]:
+    """(wall s, CPU s of that one process from its wait4 rusage, its --json report)."""
+    env = {**os.environ, "DOCKER_AUTH_CONFIG": registry.auth_config(), "PYTHONPATH": str(code)}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "updater", "-q", "watch", "--dir", str(tree), "--dry-run",
+                                    "--json", "--insecure-registry", registry.host], stdout=out, stderr=err, env=env,
+                                   cwd=code)  # `-m` puts the working directory first on sys.path
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"watch failed ({process.returncode}): {err.read()[-2000:]}")
+        out.seek(0)
+        return wall, usage.ru_utime + usage.ru_stime, json.loads(out.read())
 
 
 def registry_phase(registry: Registry, tree: Path) -> float:
@@ -90,6 +100,9 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=12, help="tags per repository")
     parser.add_argument("--auth", choices=("basic", "token"), default="basic")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--code", type=Path, action="append",
+                        help="a checkout whose updater the CLI runs (repeatable: runs interleaved on the same "
+                             "registry and tree; default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as tmp, ExitStack() as stack:
         root = Path(tmp)
@@ -100,11 +113,15 @@ def main() -> None:
         started = time.perf_counter()
         tree = setup(registry, root, args.targets, args.tags)
         print(f"setup: {args.targets} repositories x {args.tags} tags in {time.perf_counter() - started:.1f} s")
-        walls: list[float] = []
+        codes = [code.resolve() for code in args.code or [ROOT]]
+        walls: dict[Path, list[float]] = {code: [] for code in codes}
+        cpus: dict[Path, list[float]] = {code: [] for code in codes}
         report: dict[str, object] = {}
         for _ in range(args.runs):
-            wall, report = run_cli(registry, tree)
-            walls.append(wall)
+            for code in codes:
+                wall, cpu, report = run_cli(registry, tree, code)
+                walls[code].append(wall)
+                cpus[code].append(cpu)
         phases = [registry_phase(registry, tree) for _ in range(args.runs)]
         targets = report["targets"]
         assert isinstance(targets, list)
@@ -112,8 +129,12 @@ def main() -> None:
         for target in targets:
             by_kind.setdefault(str(target["policy"]).split()[0], []).append(int(target["registry_calls"]))
         bumps = sum(1 for t in targets if t["bump"] and t["bump"]["changed"])
-        print(f"auth {args.auth}: watch --dry-run over {len(targets)} targets: wall median {statistics.median(walls):.2f} s "
-              f"(runs: {', '.join(f'{w:.2f}' for w in walls)}); registry phase median {statistics.median(phases):.2f} s")
+        for code in codes:
+            print(f"{code}: auth {args.auth}: watch --dry-run over {len(targets)} targets: wall median "
+                  f"{statistics.median(walls[code]):.2f} s (runs: {', '.join(f'{w:.2f}' for w in walls[code])}); "
+                  f"CPU median {statistics.median(cpus[code]):.2f} s "
+                  f"(runs: {', '.join(f'{c:.2f}' for c in cpus[code])})")
+        print(f"registry phase median {statistics.median(phases):.2f} s; load {os.getloadavg()[0]:.1f}")
         print(f"registry calls: total {report['registry_calls']}; per image by policy: "
               + "; ".join(f"{kind}: mean {statistics.mean(c):.2f}, first {c[0]}, max {max(c)}" for kind, c in by_kind.items()))
         print(f"targets with a bump planned: {bumps} of {len(targets)}")

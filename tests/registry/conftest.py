@@ -21,3 +21,10 @@ def repo_name(request: pytest.FixtureRequest) -> str:
     """A repository name unique to the test (registry names are lowercase)."""
     name = request.node.name.lower()
     return "tests/" + "".join(c if c.isalnum() else "-" for c in name).strip("-")[:100]
+
+
+@pytest.fixture()
+def logged_in(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
+    """The registry, with its login in DOCKER_AUTH_CONFIG (as a CI job or the watch Secret gives it)."""
+    monkeypatch.setenv("DOCKER_AUTH_CONFIG", registry.auth_config())
+    return registry

@@ -50,12 +50,6 @@ def deployed(root: Path, app: str = "api") -> str:
     return (root / "apps" / app / "deploy.yaml").read_text()
 
 
-@pytest.fixture()
-def logged_in(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
-    monkeypatch.setenv("DOCKER_AUTH_CONFIG", registry.auth_config())
-    return registry
-
-
 def watch(registry: Registry, *args: str) -> int:
     return main(["watch", "--insecure-registry", registry.host, *args])
 

@@ -1,21 +1,20 @@
 """`updater bump`: the flags (generated from `updater.options.table`), the one read of
-`os.environ`, and the choice of mode (local files, push, pull request).
-
-Each mode lives in its own module and is imported only when chosen:
-  no --repo          -> updater.landing.local.run_local       (edit files under --dir, no git)
-  --repo, mode push  -> updater.landing.push.run_push      (clone, commit, push, retry races)
-  --repo, mode pr    -> updater.landing.pr.run_pr          (branch, push, open/update PR or MR)
+`os.environ`, the request's last checks, then the mode (`updater.landing.route`: local files, push,
+pull request) and its report printed. `land` is that path without the flags and the print:
+`updater watch` calls it once per watched target with a request it built itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from updater.options.flags import add_flags
 
 if TYPE_CHECKING:
+    from updater.landing.output import Landed
     from updater.options.request import BumpRequest
 
 HELP = "change image references (in files here, or in a repository by push or pull request)"
@@ -42,27 +41,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The edge: flags + os.environ (+ .updater.yml) -> one frozen request, then the mode."""
-    from updater.errors import BadInput
+    from updater.landing.output import emit
     from updater.options.request import build_request
 
     env = os.environ
     mask_url_secrets(args.repo)
     request = build_request(vars(args), env, command="bump")
+    emit(land(request, env), as_json=request.json)
+    return 0
+
+
+def land(request: BumpRequest, env: Mapping[str, str]) -> Landed:
+    """Refuse what no mode accepts, then land the request in its mode; what it would print."""
+    from updater.errors import BadInput
+    from updater.landing.route import land_request
+
     if not request.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
     if request.repo and request.allow_remote_resources:
         raise BadInput("--allow-remote-resources works only without --repo (local mode) for now")
-    if request.repo is None:
-        from updater.landing.local import run_local
-
-        return run_local(request)
-    if choose_mode(request) == "push":
-        from updater.landing.push import run_push
-
-        return run_push(request, env)
-    from updater.landing.pr import run_pr
-
-    return run_pr(request, env)
+    return land_request(request, env)
 
 
 def mask_url_secrets(repo: str | None) -> None:
@@ -71,13 +69,3 @@ def mask_url_secrets(repo: str | None) -> None:
         from updater.git.credentials import register_url_secrets
 
         register_url_secrets(repo)
-
-
-def choose_mode(request: BumpRequest) -> str:
-    """--mode, else pr where a forge API is known (a provider flag or a GitHub/GitLab URL), else push."""
-    if request.mode:
-        return request.mode
-    if request.provider or request.api_url:
-        return "pr"
-    url = (request.repo or "").lower()
-    return "pr" if any(host in url for host in ("github.com", "gitlab.com", "github.", "gitlab.")) else "push"

@@ -54,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
     import math
     from pathlib import Path
 
-    from updater.commands.bump import choose_mode, mask_url_secrets
+    from updater.commands.bump import mask_url_secrets
     from updater.config import read_config
     from updater.errors import BadInput
+    from updater.landing.route import choose_mode
     from updater.options.request import BumpRequest
     from updater.promote.run import promote_step, steps
     from updater.repo_config import read_repo_config

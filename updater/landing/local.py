@@ -1,25 +1,24 @@
 """`updater bump` without `--repo`: edit the files under `--dir`; no git command runs.
 
-plan → validate (unless --no-validate) → apply (unless --dry-run) → print the diff (or --json).
+plan → validate (unless --no-validate) → apply (unless --dry-run) → print the diff (or --json);
+`land_local` is all but the print.
 Errors propagate as `UpdaterError`s for the CLI to map to exit codes; nothing is written unless the
 whole plan validated.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from updater.bump.governance import Governance
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
-from updater.bump.report import plan_diff, summary
+from updater.bump.report import summary
+from updater.landing.output import Landed, emit, render_local
 from updater.landing.settings import schema_version
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
-from updater.report import Report
 
 log = logging.getLogger("updater.bump")
 
@@ -56,6 +55,11 @@ class LocalSettings:
 
 
 def run_local(request: BumpRequest) -> int:
+    emit(land_local(request), as_json=request.json)
+    return 0
+
+
+def land_local(request: BumpRequest) -> Landed:
     settings = LocalSettings.from_request(request)
     plan = plan_bump(
         settings.root, settings.images, paths=settings.paths,
@@ -70,8 +74,4 @@ def run_local(request: BumpRequest) -> int:
     if plan.changes and not settings.dry_run:
         apply_plan(settings.root, plan)
     log.info("%s", summary(plan, dry_run=settings.dry_run))
-    if settings.json:
-        print(json.dumps(Report.of_plan(plan, dry_run=settings.dry_run).to_json(), indent=2))
-    else:
-        sys.stdout.write(plan_diff(plan))
-    return 0
+    return render_local(plan, dry_run=settings.dry_run)

@@ -28,7 +28,7 @@ from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
-from updater.landing.output import print_pr
+from updater.landing.output import Landed, emit, print_pr, render_pr
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
 from updater.landing.result import LandingResult
@@ -125,14 +125,19 @@ def _app_credentials(request: BumpRequest, env: Mapping[str, str],
 
 
 def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
+    emit(propose(request, env), as_json=request.json)
+    return 0
+
+
+def propose(request: BumpRequest, env: Mapping[str, str]) -> Landed:
+    """All of `run_pr` but the print."""
     settings = PrSettings.from_request(request, env)
     result = bump_pr(settings)
     if request.message:
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
         # A warning of the result (not only a log line), so --json and the CI annotations carry it.
         result = replace(result, warnings=(*result.warnings, MESSAGE_UNUSED))
-    _print([result], settings, single=True)
-    return 0
+    return render_pr([result], repo=settings.url, dry_run=settings.options.dry_run, single=True)
 
 
 def run_rebase(request: BumpRequest, env: Mapping[str, str]) -> int:

@@ -76,11 +76,13 @@ class BumpRequest:
 
 
 def build_request(parsed: Mapping[str, Any], env: Mapping[str, str], *, command: Command = "bump",
-                  remote: RemoteReader | None = None) -> BumpRequest:
-    """Resolve `parsed` (argparse values, None = not given) for `command` into the request."""
+                  remote: RemoteReader | None = None, loaded: Config | None = None) -> BumpRequest:
+    """Resolve `parsed` (argparse values, None = not given) for `command` into the request.
+    `loaded`: the `.updater.yml` already read and validated (`updater watch` reads it once for all
+    its targets); without it, `--target` reads it as described above."""
     flags = given_flags(parsed, command)
     _check_finite(flags, command)
-    found = _target(flags, env, remote) if command == "bump" else None
+    found = _target(flags, env, remote, loaded) if command == "bump" else None
     target = found[0] if found else None
     layers = [target.settings] if target else []
     values = resolve(for_command(command, OPTIONS), flags=flags, env=env, layers=layers)
@@ -94,13 +96,15 @@ def build_request(parsed: Mapping[str, Any], env: Mapping[str, str], *, command:
     return BumpRequest(**values)
 
 
-def _target(flags: Mapping[str, Any], env: Mapping[str, str],
-            remote: RemoteReader | None) -> tuple[Target, Config] | None:
+def _target(flags: Mapping[str, Any], env: Mapping[str, str], remote: RemoteReader | None,
+            loaded: Config | None) -> tuple[Target, Config] | None:
     name, config_file = flags.get("target"), flags.get("config")
     if not name:
         if config_file:
             raise BadInput("--config is only used with --target: name the target to take settings from")
         return None
+    if loaded is not None:
+        return loaded.target(name), loaded
     repo = flags.get("repo")
     config: Config | None
     if config_file:

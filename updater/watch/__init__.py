@@ -1,0 +1,1 @@
+"""`updater watch --every`: running passes on a fixed schedule until a signal says stop (`loop`)."""
