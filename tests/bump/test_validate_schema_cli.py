@@ -9,11 +9,16 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.bump.conftest import DEPLOY
 from tests.bump.test_validate_schema import MISPLACED_MARKER
 from tests.gitrepos import git, make_remote, read_blob
 from tests.landing.push_helpers import ROOT, cli_env, run_bump
-from updater.errors import ExitCode
+from tests.landing.pr_support import PROVIDERS, REPO, open_pulls, settings
+from updater.errors import ExitCode, ValidationFailed
+from updater.landing.pr import bump_pr
+from updater_sandbox.forge import Forge
 
 # Every connection attempt of the CLI process fails (and says so), and a proxy a library might pick
 # up points at a closed port: a run that passes did not touch the network.
@@ -96,3 +101,14 @@ def test_the_validator_is_imported_only_by_a_run_that_validates_schemas(tmp_path
             for flag in ((), ("--no-schema-validation",), ("--no-validate",))}
     assert runs == {(): "0 ['jsonschema', 'kubernetes_validate']", ("--no-schema-validation",): "0 []",
                     ("--no-validate",): "0 []"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_pull_request_mode_refuses_it_too_and_opens_nothing(forge: Forge, provider: str) -> None:
+    forge.create_repo(REPO, {"apps/api/deployment.yaml": textwrap.dedent(MISPLACED_MARKER).lstrip("\n")})
+    branches = forge.repo(REPO).bare.branches()
+    with pytest.raises(ValidationFailed, match=r"Kubernetes 1.30 schema: apps/api/deployment.yaml: Deployment api: "
+                                               r"spec.replicas: '1.4.2' is not of type 'integer'"):
+        bump_pr(settings(forge, provider, "--image", "ghcr.io/acme/api:1.4.2", "--kube-version", "1.30"))
+    assert forge.repo(REPO).bare.branches() == branches
+    assert open_pulls(forge) == []

@@ -92,9 +92,10 @@ OPTIONS: tuple[Option, ...] = (
            default=(), reason="no globs: the whole tree", group=WHERE, metavar="GLOB", config_key="paths",
            config_help="Globs (relative to the repository root, ** allowed) limiting the files to change: --path.",
            ci_input="paths", ci_help="globs limiting the files to change, one per line"),
-    Option("no_validate", "--no-validate", "bool", "skip re-building the Kustomize trees the edit touches",
+    Option("no_validate", "--no-validate", "bool",
+           "skip validating the edit: neither re-building the Kustomize trees it touches nor the schema check",
            default=False, reason="never write or push manifests that no longer build", commands=BOTH, group=WHERE,
-           ci_input="no-validate", help_for={"rebase": "skip re-building touched Kustomize trees"}),
+           ci_input="no-validate", help_for={"rebase": "skip validating (Kustomize builds and schema check)"}),
     Option("kube_version", "--kube-version", "str",
            "check the objects the edit touches (rendered Kustomize trees, plain files) against the schemas of this "
            "Kubernetes version, offline (default: the newest bundled; README: Validation)",
