@@ -1,0 +1,152 @@
+"""GitLab's token kinds through the real flow: `updater bump` (the CLI, in a child process) against
+the local forge's GitLab, which gives each kind GitLab's own rights and refusals
+(`updater_sandbox.gitlab_tokens`). What each kind can do for updater, and the one line (exit 6,
+naming the step, the kind and the scope or setting needed) when it cannot. No run prints a token.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.landing.pr_support import REPO, app_files, open_pulls
+from updater.errors import AuthFailed
+from updater.forges.base import detect_target, open_provider
+from updater.forges.settings import ProviderSettings
+from updater_sandbox import gitlab_tokens as T
+from updater_sandbox.forge import Forge
+
+IMAGE = "ghcr.io/acme/app01:1.1.0"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def gl(forge: Forge) -> Forge:
+    forge.create_repo(REPO, app_files(2), hook_style="gitlab")
+    return forge
+
+
+def bump(forge: Forge, tmp_path: Path, env: dict[str, str], *args: str, repo: str = REPO,
+         mode: str = "pr") -> subprocess.CompletedProcess[str]:
+    """`updater -v bump` as a CI job runs it: only the given variables, no machine git config."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "GIT_", "CI_"))}
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    clean.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "TMPDIR": str(tmp), **env})
+    argv = ["bump", "--repo", forge.repo_url(repo), "--mode", mode, "--image", IMAGE, *args]
+    if mode == "pr":
+        argv += ["--provider", "gitlab", "--api-url", forge.gitlab_api_url]
+    done = subprocess.run([sys.executable, "-m", "updater", "-v", *argv], cwd=ROOT, env=clean,
+                          capture_output=True, text=True, timeout=120)
+    for token in env.values():
+        assert token not in done.stdout + done.stderr
+    return done
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("updater: error:")]
+    return line
+
+
+def test_a_project_access_token_with_api_and_write_repository_lands_the_merge_request(gl, tmp_path):
+    token = T.project_token(gl.store, REPO, scopes=("api", "write_repository"))
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token}, "--label", "deploy")
+    assert done.returncode == 0, done.stderr
+    [pull] = open_pulls(gl)
+    assert pull.author.startswith(f"project_{gl.repo(REPO).id}_bot_") and pull.labels == ["deploy"]
+
+
+def test_a_read_api_token_cannot_open_the_merge_request_exit_6_naming_the_api_scope(gl, tmp_path):
+    token = T.project_token(gl.store, REPO, scopes=("read_api", "write_repository"))
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
+    assert done.returncode == 6, done.stderr
+    line = one_line_error(done)
+    assert "open a merge request from updater/main/app01" in line
+    assert "the project access token in $GITLAB_TOKEN lacks the `api` scope (read_api is read-only)" in line
+    assert "it has read_api, write_repository" in line and "role Developer" in line
+    assert open_pulls(gl) == []
+
+
+def test_a_token_without_write_repository_cannot_push_exit_6_naming_it(gl, tmp_path):
+    token = T.project_token(gl.store, REPO, scopes=("read_api", "read_repository"))
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
+    assert done.returncode == 6, done.stderr
+    line = one_line_error(done)
+    assert "push to" in line and "the token lacks the write_repository scope" in line
+    assert "$GITLAB_TOKEN" in line
+    assert gl.repo(REPO).bare.rev_parse("updater/main/app01") is None and open_pulls(gl) == []
+
+
+def test_a_reporter_project_token_cannot_push_exit_6_naming_the_role(gl, tmp_path):
+    token = T.project_token(gl.store, REPO, scopes=("api", "write_repository"), role="reporter")
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
+    assert done.returncode == 6, done.stderr
+    assert "lacks the Developer role" in one_line_error(done)
+
+
+def test_a_group_access_token_lands_in_its_group_and_is_refused_elsewhere(gl, tmp_path):
+    gl.create_repo("platform/gitops", app_files(2), hook_style="gitlab")
+    token = T.group_token(gl.store, "acme", scopes=("api", "write_repository"))
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
+    assert done.returncode == 0, done.stderr
+    assert [p.author.startswith("group_") for p in open_pulls(gl)] == [True]
+
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token}, repo="platform/gitops")
+    assert done.returncode == 6, done.stderr
+    line = one_line_error(done)
+    assert "clone of" in line and "a group access token only the projects of its group" in line
+    assert not gl.repo("platform/gitops").pulls
+
+
+def test_ci_job_token_clones_but_pushes_only_where_the_project_allows_it(gl, tmp_path):
+    token = T.job_token(gl.store, REPO)
+    main = gl.repo(REPO).bare.rev_parse("main")
+    done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN", mode="push")
+    assert done.returncode == 6, done.stderr
+    line = one_line_error(done)
+    assert "push refused for CI_JOB_TOKEN: enable 'Allow Git push requests to the repository'" in line
+    assert "project access token with write_repository" in line
+    assert gl.repo(REPO).bare.rev_parse("main") == main
+    clones = [r for r in gl.log_for("git", method="POST", path_contains="git-upload-pack") if r.status == 200]
+    assert clones  # the clone itself worked, as user gitlab-ci-token
+
+    T.allow_job_token_push(gl.store, REPO)
+    done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN", mode="push")
+    assert done.returncode == 0, done.stderr
+    assert gl.repo(REPO).bare.rev_parse("main") != main
+
+
+def test_ci_job_token_cannot_use_the_merge_request_api_exit_6_naming_the_job_token_limit(gl, tmp_path):
+    token = T.job_token(gl.store, REPO)
+    T.allow_job_token_push(gl.store, REPO)  # even with pushes allowed: merge requests are off limits
+    done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN")
+    assert done.returncode == 6, done.stderr
+    line = one_line_error(done)
+    assert "CI_JOB_TOKEN cannot do this step" in line and "merge requests are not among them" in line
+    assert "project access token with scopes api and write_repository" in line
+    assert open_pulls(gl) == []
+    assert [r.status for r in gl.log_for("gitlab", path_contains="/job")] == [200]  # the job token was alive
+
+
+def test_a_revoked_token_fails_at_once_with_exit_6(gl, tmp_path):
+    token = T.project_token(gl.store, REPO)
+    T.revoke(gl.store, token)
+    done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
+    assert done.returncode == 6, done.stderr
+    assert "$GITLAB_TOKEN" in one_line_error(done) and open_pulls(gl) == []
+
+
+def test_the_api_says_revoked_or_expired_in_gitlabs_own_words(gl):
+    revoked = T.project_token(gl.store, REPO)
+    T.revoke(gl.store, revoked)
+    expired = T.personal_token(gl.store, expires_in=-1)
+    target = detect_target(gl.repo_url(REPO), provider="gitlab", api_url=gl.gitlab_api_url)
+    for token, why in ((revoked, "Token was revoked"), (expired, "Token is expired")):
+        provider = open_provider(target, token=token, settings=ProviderSettings())
+        with pytest.raises(AuthFailed) as err:
+            provider.find_open(head="updater/main/app01")
+        assert why in str(err.value) and "$GITLAB_TOKEN" in str(err.value) and token not in str(err.value)
