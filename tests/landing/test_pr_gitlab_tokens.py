@@ -6,6 +6,7 @@ naming the step, the kind and the scope or setting needed) when it cannot. No ru
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.landing.pr_support import REPO, app_files, open_pulls
+from tests.landing.test_pr_round_trips import _spy_git
 from updater.errors import AuthFailed
 from updater.forges.base import detect_target, open_provider
 from updater.forges.settings import ProviderSettings
@@ -31,9 +33,12 @@ def gl(forge: Forge) -> Forge:
 
 
 def bump(forge: Forge, tmp_path: Path, env: dict[str, str], *args: str, repo: str = REPO,
-         mode: str = "pr") -> subprocess.CompletedProcess[str]:
-    """`updater -v bump` as a CI job runs it: only the given variables, no machine git config."""
+         mode: str = "pr", spy: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`updater -v bump` as a CI job runs it: only the given variables, no machine git config
+    (`spy`: a directory with a recording `git` put first on PATH)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "GIT_", "CI_"))}
+    if spy is not None:
+        clean["PATH"] = f"{spy}{os.pathsep}{clean['PATH']}"
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     clean.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "TMPDIR": str(tmp), **env})
@@ -115,9 +120,13 @@ def test_ci_job_token_clones_but_pushes_only_where_the_project_allows_it(gl, tmp
     assert clones  # the clone itself worked, as user gitlab-ci-token
 
     T.allow_job_token_push(gl.store, REPO)
-    done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN", mode="push")
+    spy, log = _spy_git(tmp_path)
+    done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN", mode="push", spy=spy)
     assert done.returncode == 0, done.stderr
     assert gl.repo(REPO).bare.rev_parse("main") != main
+    seen = log.read_text()  # every git argv and the clone's .git/config after each command
+    assert " push --porcelain" in seen and '[remote "origin"]' in seen
+    assert token not in seen and base64.b64encode(f"gitlab-ci-token:{token}".encode()).decode() not in seen
 
 
 def test_ci_job_token_cannot_use_the_merge_request_api_exit_6_naming_the_job_token_limit(gl, tmp_path):
