@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.sandbox.replay import differences, reported
 from updater_sandbox import gitlab_tokens as T
 from updater_sandbox.forge import Forge
 
@@ -91,3 +92,20 @@ def test_git_over_http_refusals_in_gitlabs_words(gl: Forge, tmp_path: Path) -> N
     assert "could not be found or you don't have permission to view it" in other.stderr
     read_api = T.project_token(gl.store, "acme/gitops", scopes=("read_api",))  # GitLab: read_api may clone
     assert git(gl, tmp_path, "oauth2", read_api, "clone", "-q", "URL/acme/gitops.git", "r").returncode == 0
+
+
+@pytest.mark.parametrize(("key", "kind"), [("gitlab-insufficient-scope", "read_api"),
+                                           ("gitlab-revoked-token", "revoked"),
+                                           ("gitlab-job-token-merge-request-api", "job")])
+def test_answers_match_the_ones_quoted_in_bug_reports(gl: Forge, key: str, kind: str) -> None:
+    if kind == "job":
+        header, token = "JOB-TOKEN", T.job_token(gl.store, "acme/gitops")
+    else:
+        scopes = ("api",) if kind == "revoked" else (kind,)
+        header, token = "PRIVATE-TOKEN", T.project_token(gl.store, "acme/gitops", scopes=scopes)
+        if kind == "revoked":
+            T.revoke(gl.store, token)
+    ex = reported(key)
+    path = ex.path.replace("{project}", "acme%2Fgitops").replace("{number}", "1")
+    answer = requests.request(ex.method, f"{gl.url}/api/v4{path}", json=ex.body, headers={header: token}, timeout=30)
+    assert differences(ex, answer.status_code, answer.json()) == []
