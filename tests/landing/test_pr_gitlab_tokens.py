@@ -57,7 +57,7 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     return line
 
 
-def test_a_project_access_token_with_api_and_write_repository_lands_the_merge_request(gl, tmp_path):
+def test_a_project_access_token_with_api_and_write_repository_lands_the_merge_request(gl: Forge, tmp_path: Path) -> None:
     token = T.project_token(gl.store, REPO, scopes=("api", "write_repository"))
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token}, "--label", "deploy")
     assert done.returncode == 0, done.stderr
@@ -65,7 +65,7 @@ def test_a_project_access_token_with_api_and_write_repository_lands_the_merge_re
     assert pull.author.startswith(f"project_{gl.repo(REPO).id}_bot_") and pull.labels == ["deploy"]
 
 
-def test_a_read_api_token_cannot_open_the_merge_request_exit_6_naming_the_api_scope(gl, tmp_path):
+def test_a_read_api_token_cannot_open_the_merge_request_exit_6_naming_the_api_scope(gl: Forge, tmp_path: Path) -> None:
     token = T.project_token(gl.store, REPO, scopes=("read_api", "write_repository"))
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
     assert done.returncode == 6, done.stderr
@@ -76,7 +76,7 @@ def test_a_read_api_token_cannot_open_the_merge_request_exit_6_naming_the_api_sc
     assert open_pulls(gl) == []
 
 
-def test_a_token_without_write_repository_cannot_push_exit_6_naming_it(gl, tmp_path):
+def test_a_token_without_write_repository_cannot_push_exit_6_naming_it(gl: Forge, tmp_path: Path) -> None:
     token = T.project_token(gl.store, REPO, scopes=("read_api", "read_repository"))
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
     assert done.returncode == 6, done.stderr
@@ -86,14 +86,14 @@ def test_a_token_without_write_repository_cannot_push_exit_6_naming_it(gl, tmp_p
     assert gl.repo(REPO).bare.rev_parse("updater/main/app01") is None and open_pulls(gl) == []
 
 
-def test_a_reporter_project_token_cannot_push_exit_6_naming_the_role(gl, tmp_path):
+def test_a_reporter_project_token_cannot_push_exit_6_naming_the_role(gl: Forge, tmp_path: Path) -> None:
     token = T.project_token(gl.store, REPO, scopes=("api", "write_repository"), role="reporter")
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
     assert done.returncode == 6, done.stderr
     assert "lacks the Developer role" in one_line_error(done)
 
 
-def test_a_group_access_token_lands_in_its_group_and_is_refused_elsewhere(gl, tmp_path):
+def test_a_group_access_token_lands_in_its_group_and_is_refused_elsewhere(gl: Forge, tmp_path: Path) -> None:
     gl.create_repo("platform/gitops", app_files(2), hook_style="gitlab")
     token = T.group_token(gl.store, "acme", scopes=("api", "write_repository"))
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
@@ -107,7 +107,7 @@ def test_a_group_access_token_lands_in_its_group_and_is_refused_elsewhere(gl, tm
     assert not gl.repo("platform/gitops").pulls
 
 
-def test_ci_job_token_clones_but_pushes_only_where_the_project_allows_it(gl, tmp_path):
+def test_ci_job_token_clones_but_pushes_only_where_the_project_allows_it(gl: Forge, tmp_path: Path) -> None:
     token = T.job_token(gl.store, REPO)
     main = gl.repo(REPO).bare.rev_parse("main")
     done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN", mode="push")
@@ -129,7 +129,7 @@ def test_ci_job_token_clones_but_pushes_only_where_the_project_allows_it(gl, tmp
     assert token not in seen and base64.b64encode(f"gitlab-ci-token:{token}".encode()).decode() not in seen
 
 
-def test_ci_job_token_cannot_use_the_merge_request_api_exit_6_naming_the_job_token_limit(gl, tmp_path):
+def test_ci_job_token_cannot_use_the_merge_request_api_exit_6_naming_the_job_token_limit(gl: Forge, tmp_path: Path) -> None:
     token = T.job_token(gl.store, REPO)
     T.allow_job_token_push(gl.store, REPO)  # even with pushes allowed: merge requests are off limits
     done = bump(gl, tmp_path, {"CI_JOB_TOKEN": token}, "--token-env", "CI_JOB_TOKEN")
@@ -141,7 +141,7 @@ def test_ci_job_token_cannot_use_the_merge_request_api_exit_6_naming_the_job_tok
     assert [r.status for r in gl.log_for("gitlab", path_contains="/job")] == [200]  # the job token was alive
 
 
-def test_a_revoked_token_fails_at_once_with_exit_6(gl, tmp_path):
+def test_a_revoked_token_fails_at_once_with_exit_6(gl: Forge, tmp_path: Path) -> None:
     token = T.project_token(gl.store, REPO)
     T.revoke(gl.store, token)
     done = bump(gl, tmp_path, {"GITLAB_TOKEN": token})
@@ -149,7 +149,7 @@ def test_a_revoked_token_fails_at_once_with_exit_6(gl, tmp_path):
     assert "$GITLAB_TOKEN" in one_line_error(done) and open_pulls(gl) == []
 
 
-def test_the_api_says_revoked_or_expired_in_gitlabs_own_words(gl):
+def test_the_api_says_revoked_or_expired_in_gitlabs_own_words(gl: Forge) -> None:
     revoked = T.project_token(gl.store, REPO)
     T.revoke(gl.store, revoked)
     expired = T.personal_token(gl.store, expires_in=-1)
