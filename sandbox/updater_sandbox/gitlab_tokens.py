@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,7 +125,7 @@ def project_token(store: Store, project: str, *, scopes: Iterable[str] = ("api",
 
 def group_token(store: Store, group: str, *, scopes: Iterable[str] = ("api", "write_repository"),
                 role: str = "developer", expires_in: float | None = None) -> str:
-    user = f"group_{abs(hash(group)) % 100_000}_bot_{secrets.token_hex(16)}"
+    user = f"group_{zlib.crc32(group.encode()) % 100_000}_bot_{secrets.token_hex(16)}"
     return _add(store, "group", user, scopes, role, group, "glpat-", expires_in)
 
 
