@@ -74,6 +74,11 @@ def test_a_read_api_token_cannot_open_the_merge_request_exit_6_naming_the_api_sc
     assert "the project access token in $GITLAB_TOKEN lacks the `api` scope (read_api is read-only)" in line
     assert "it has read_api, write_repository" in line and "role Developer" in line
     assert open_pulls(gl) == []
+    pushed = gl.repo(REPO).bare.rev_parse("updater/main/app01")  # the push came before the refusal
+    good = T.project_token(gl.store, REPO, scopes=("api", "write_repository"))
+    assert bump(gl, tmp_path, {"GITLAB_TOKEN": good}).returncode == 0  # the next run reuses the branch
+    assert [p.head for p in open_pulls(gl)] == ["updater/main/app01"]
+    assert gl.repo(REPO).bare.rev_parse("updater/main/app01") == pushed
 
 
 def test_a_token_without_write_repository_cannot_push_exit_6_naming_it(gl: Forge, tmp_path: Path) -> None:
@@ -159,3 +164,28 @@ def test_the_api_says_revoked_or_expired_in_gitlabs_own_words(gl: Forge) -> None
         with pytest.raises(AuthFailed) as err:
             provider.find_open(head="updater/main/app01")
         assert why in str(err.value) and "$GITLAB_TOKEN" in str(err.value) and token not in str(err.value)
+
+
+def test_the_readme_job_token_example_runs_through_the_gitlab_job_entrypoint(gl: Forge, tmp_path: Path) -> None:
+    """README "GitLab tokens": `mode: push` + `token-variable: CI_JOB_TOKEN`, as the component's job
+    runs it (`python -m updater.ci.gitlab` with the pipeline's variables)."""
+    token = T.job_token(gl.store, REPO)
+    pipeline = {"CI_SERVER_URL": gl.url, "CI_API_V4_URL": f"{gl.url}/api/v4", "CI_PROJECT_URL": f"{gl.url}/{REPO}",
+                "CI_JOB_TOKEN": token, "UPDATER_IMAGES": IMAGE, "UPDATER_MODE": "push",
+                "UPDATER_TOKEN_VARIABLE": "CI_JOB_TOKEN", "UPDATER_PATHS": "apps/app01/*.yaml"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "GIT_", "CI_", "UPDATER_"))}
+    clean.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "PYTHONPATH": str(ROOT), **pipeline})
+
+    def job() -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "updater.ci.gitlab"], cwd=tmp_path, env=clean,
+                              capture_output=True, text=True, timeout=120)
+        assert token not in done.stdout + done.stderr + (tmp_path / "updater.env").read_text()
+        return done
+
+    refused = job()
+    assert refused.returncode == 6 and "enable 'Allow Git push requests to the repository'" in refused.stderr
+    T.allow_job_token_push(gl.store, REPO)
+    landed = job()
+    assert landed.returncode == 0, landed.stderr
+    assert "UPDATER_OUTCOME=pushed\nUPDATER_CHANGED=true\n" in (tmp_path / "updater.env").read_text()
+    assert gl.repo(REPO).bare.git("show", "main:apps/app01/deploy.yaml").out.count(IMAGE) == 1
