@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from updater_sandbox import gitlab_json as J
-from updater_sandbox import merging, schemas
+from updater_sandbox import gitlab_tokens, merging, schemas
 from updater_sandbox.bare import RefMoved
 from updater_sandbox.state import AutoMerge, Pull, Repo, Store, now_iso
 from updater_sandbox.web import ApiError, Request, Response, Router, boolean, paginate
@@ -65,7 +65,26 @@ def _labels(value: Any) -> list[str]:
 
 @routes.add("GET", "/user")
 def current_user(store: Store, req: Request) -> Response:
-    return ok(None, {**J.user(store.login(req.token)), "email": None, "is_admin": False, "bot": False})
+    return ok(None, {**J.user(store.login(req.token)), "email": None, "is_admin": False,
+                     **gitlab_tokens.user_fields(store, req.token)})
+
+
+@routes.add("GET", "/personal_access_tokens/self")
+def token_self(store: Store, req: Request) -> Response:
+    """The token the request authenticates with (personal, project and group access tokens)."""
+    found = gitlab_tokens.token_json(store, req.token)
+    if found is None:
+        raise error(404, "404 Not Found")
+    return ok(None, found)
+
+
+@routes.add("GET", "/job")
+def current_job(store: Store, req: Request) -> Response:
+    """The job a `JOB-TOKEN` belongs to (one of the routes that accept a job token)."""
+    found = gitlab_tokens.job_json(store, req.token, req.base)
+    if found is None:
+        raise error(401, "401 Unauthorized")
+    return ok(None, found)
 
 
 @routes.add("GET", "/users")

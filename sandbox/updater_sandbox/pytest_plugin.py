@@ -26,7 +26,9 @@ GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_su
 `pull(name, number)`, `settle()`, `mergeability_delay` / `rebase_delay` (seconds),
 `inject(Fault)` (see `updater_sandbox.faults`), `options` (real behaviours, those updater handles on by default: see
 `updater_sandbox.options`), `requests` / `log_for(...)` (the request log),
-`observers` (callables given each `LoggedRequest`). Addresses: `git_url`, `repo_url(name)`,
+`observers` (callables given each `LoggedRequest`). GitLab token kinds (`updater_sandbox.gitlab_tokens`):
+`project_token(forge.store, name, scopes=, role=)`, `group_token`, `personal_token`, `job_token`,
+`revoke`, `allow_job_token_push(forge.store, name)`. Addresses: `git_url`, `repo_url(name)`,
 `github_api_url` (PyGithub `base_url`), `gitlab_api_url` (python-gitlab `url`), `token`.
 
 `UPDATER_SANDBOX_FORGE_OPTIONS=head_lag=2,auto_merge_needs_pipeline=1 pytest ...` runs tests with

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from updater_sandbox import faults as F
-from updater_sandbox import merging
+from updater_sandbox import gitlab_tokens, merging
 from updater_sandbox import (  # noqa: F401 (they register routes)
     github_api, github_apps, github_pulls, gitlab_api, gitlab_notes, gitlab_repository, graphql,
 )
@@ -150,8 +150,8 @@ def _fault_answer(service: str, fault: F.Fault) -> Response:
 
 def _token(handler: BaseHTTPRequestHandler, service: str) -> str | None:
     headers = handler.headers
-    if service == "gitlab" and headers.get("PRIVATE-TOKEN"):
-        return headers["PRIVATE-TOKEN"]
+    if service == "gitlab" and (headers.get("PRIVATE-TOKEN") or headers.get("JOB-TOKEN")):
+        return headers.get("PRIVATE-TOKEN") or headers["JOB-TOKEN"]
     scheme, _, value = (headers.get("Authorization") or "").partition(" ")
     if scheme.lower() in ("token", "bearer") and value:
         return value.strip()
@@ -169,6 +169,12 @@ def _git(forge: Forge, handler: BaseHTTPRequestHandler, path: str, payload: byte
     if denied is not None and denied.status == 403:
         _send(handler, denied)
         return 403
+    with forge.store.lock:  # GitLab's token kinds: scopes, reach, the job token's push setting
+        denied = gitlab_tokens.check_git(forge.store, credentials, path=repository_path(path) or path,
+                                         push=gitsvc == "receive-pack")
+    if denied is not None:
+        _send(handler, denied)
+        return denied.status
     if credentials is None or credentials[1] not in forge.store.logins:
         _send(handler, Response(401, b"Authentication required\n",
                                 {"WWW-Authenticate": 'Basic realm="updater-sandbox"', "Content-Type": "text/plain"}))
@@ -191,6 +197,13 @@ def _api(forge: Forge, handler: BaseHTTPRequestHandler, service: str, payload: b
             if service == "github" and github_apps.is_app_route(path):
                 return github_apps.authenticate_jwt(forge.store, parse_request(handler, service, payload, token or ""))
             denied = github_apps.check_token(forge.store, token, method=handler.command, path=path)
+        if denied is not None:
+            return denied
+    if service == "gitlab":  # GitLab's token kinds: revoked/expired, scopes, reach, the job token's routes
+        path = urlsplit(handler.path).path[len(PREFIXES["gitlab"]):] or "/"
+        with forge.store.lock:
+            denied = gitlab_tokens.check_api(forge.store, {k.lower(): v for k, v in handler.headers.items()},
+                                             method=handler.command, path=path)
         if denied is not None:
             return denied
     if token is None or token not in forge.store.logins:

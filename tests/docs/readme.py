@@ -41,3 +41,8 @@ def github_workflows() -> list[Example]:
 
 def gitlab_pipelines() -> list[Example]:
     return [e for e in examples("GitLab CI") if e.path == ".gitlab-ci.yml"]
+
+
+def gitlab_token_pipelines() -> list[Example]:
+    """The "GitLab tokens" section's pipelines (checked by schema; the one run is "GitLab CI"'s)."""
+    return [e for e in examples("GitLab tokens") if e.path == ".gitlab-ci.yml"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.docs.readme import Example, examples, github_workflows, gitlab_pipelines
+from tests.docs.readme import Example, examples, github_workflows, gitlab_pipelines, gitlab_token_pipelines
 from tests.docs.tools import OFFLINE, ROOT, node_env, run, tool
 
 COMPONENT_FILES = (".gitlab-ci-template.yml", "templates/updater.yml")
@@ -35,6 +35,7 @@ def test_each_section_has_complete_named_examples() -> None:
                                                            ".github/workflows/release-app.yml",
                                                            ".github/workflows/release-app-token.yml"]
     assert [e.path for e in examples("GitLab CI")] == [".gitlab-ci.yml"]
+    assert [e.path for e in examples("GitLab tokens")] == [".gitlab-ci.yml", ".gitlab-ci.yml"]
 
 
 @pytest.mark.parametrize("example", github_workflows(), ids=lambda e: e.path)
@@ -63,7 +64,7 @@ def test_action_yml_passes_the_action_schema_action_validator_and_zizmor() -> No
     assert done.returncode == 0, f"zizmor:\n{done.stdout}{done.stderr}"
 
 
-@pytest.mark.parametrize("example", gitlab_pipelines(), ids=lambda e: e.path)
+@pytest.mark.parametrize("example", gitlab_pipelines() + gitlab_token_pipelines(), ids=lambda e: e.path)
 def test_gitlab_pipeline_examples_pass_the_gitlab_ci_schema(example: Example, tmp_path: Path) -> None:
     check_jsonschema("vendor.gitlab-ci", written(example, tmp_path))
 

@@ -76,3 +76,18 @@ def test_callers_word_their_own_hints() -> None:
     assert str(error).endswith("check the token (--token-env) and that it may read the repository")
     missing = classify("fatal: repository 'x' not found", action="git fetch of", url=URL, input_hint="check --repo")
     assert type(missing) is BadInput and str(missing).endswith("; check --repo")
+
+
+GITLAB_UPLOAD = ("remote: You are not allowed to upload code.\n"
+                 "fatal: unable to access 'http://h/acme/gitops.git/': The requested URL returned error: 403")
+GITLAB_HIDDEN = ("remote: The project you were looking for could not be found or you don't have permission to view it.\n"
+                 "fatal: repository 'http://h/other/gitops.git/' not found")
+
+
+def test_gitlabs_refusals_say_which_scope_or_setting_the_token_needs() -> None:
+    job = classify(GITLAB_UPLOAD, action="push to", url=URL, auth="the token in $CI_JOB_TOKEN", job_token=True)
+    assert isinstance(job, AuthFailed) and "enable 'Allow Git push requests to the repository'" in str(job)
+    scoped = classify(GITLAB_UPLOAD, action="push to", url=URL, auth="the token in $GITLAB_TOKEN")
+    assert "lacks the write_repository scope" in str(scoped) and "$GITLAB_TOKEN" in str(scoped)
+    hidden = classify(GITLAB_HIDDEN, action="clone of", url=URL, auth="the token in $GITLAB_TOKEN")
+    assert isinstance(hidden, AuthFailed) and "reaches the project" in str(hidden)  # not "bad input": GitLab hides it

@@ -10,6 +10,7 @@ merge endpoint; GitLab chooses merge/rebase by project setting, so only `squash`
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import time
@@ -21,7 +22,7 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
 from gitlab.v4.objects import ProjectMergeRequest
 
-from updater.errors import BadInput, TransientRemoteError, UpdaterError
+from updater.errors import AuthFailed, BadInput, TransientRemoteError, UpdaterError
 from updater.forges.base import (
     AutoMergeUnavailable,
     CommitStatus,
@@ -34,6 +35,7 @@ from updater.forges.base import (
     error_for_status,
     retry_after,
 )
+from updater.forges.gitlab_auth import JOB_TOKEN, TokenFacts, explain, kind_of_user
 from updater.forges.settings import ProviderSettings, poll
 from updater.retry import call_with_retries, retry_api
 
@@ -65,8 +67,11 @@ class GitLabProvider:
         self._hints = threading.local()  # the last rate-limit headers seen, per thread
         session = requests.Session()
         session.hooks["response"].append(self._keep_hints)
+        # CI_JOB_TOKEN goes in GitLab's JOB-TOKEN header: as a PRIVATE-TOKEN it is no token at all.
+        self._job_token = target.token_env == JOB_TOKEN
         self._client = gitlab.Gitlab(
-            target.api_url, private_token=token, timeout=settings.request_timeout,
+            target.api_url, private_token=None if self._job_token else token,
+            job_token=token if self._job_token else None, timeout=settings.request_timeout,
             retry_transient_errors=False, session=session, per_page=100,
         )
         # Every manager call goes through http_request: turn its rate-limit sleeping off, retry ours.
@@ -243,11 +248,41 @@ class GitLabProvider:
         status = 401 if isinstance(err, GitlabAuthenticationError) else (err.response_code or 0)
         detail = str(err.error_message)
         headers: dict[str, str] = getattr(self._hints, "headers", {})
-        return error_for_status(
-            status, detail, where=f"GitLab API ({self.target.api_url}, {self.target.project}): {what}",
+        where = f"GitLab API ({self.target.api_url}, {self.target.project}): {what}"
+        error = error_for_status(
+            status, detail, where=where,
             target=self.target, permission=PERMISSION, retry_after=retry_after(headers, reset="ratelimit-reset"),
             exists=status == 409 and "already exists" in detail.lower(),
         )
+        if status in (401, 403, 404):  # say which scope, role or setting the token lacks for this step
+            if (tail := explain(status, _body(err), token_env=self.target.token_env, facts=self._facts())):
+                return AuthFailed(f"{where}: {tail}")
+        return error
+
+    def _facts(self) -> TokenFacts:
+        """What GitLab tells about the token, read only after a refusal (never on the happy path):
+        a job token's `GET /job`, else `GET /user` (bots) and `GET /personal_access_tokens/self`."""
+        def read(path: str) -> dict[str, Any] | None:
+            try:
+                answer = self._client.http_get(path)
+            except (GitlabError, requests.exceptions.RequestException):
+                return None
+            return answer if isinstance(answer, dict) else None
+
+        if self._job_token:
+            return TokenFacts(JOB_TOKEN, job_alive=read("/job") is not None)
+        user, token = read("/user"), read("/personal_access_tokens/self")
+        return TokenFacts(kind_of_user(user) if user else None,
+                          tuple(str(s) for s in (token or {}).get("scopes") or ()))
+
+
+def _body(err: GitlabError) -> dict[str, Any]:
+    """GitLab's JSON error body (python-gitlab keeps only its message or error word in the text)."""
+    try:
+        parsed = json.loads(err.response_body or b"{}")
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _to_pull(a: dict[str, Any]) -> PullRequest:

@@ -32,6 +32,8 @@ from updater.secrets import register_secret
 
 # Checked in this order unless --token-env names one; GitLab hosts prefer GITLAB_TOKEN.
 DEFAULT_TOKEN_VARS = ("GITHUB_TOKEN", "GITLAB_TOKEN")
+# GitLab's CI job token authenticates git over HTTP only with this user name.
+JOB_TOKEN_VAR, JOB_TOKEN_USER = "CI_JOB_TOKEN", "gitlab-ci-token"
 
 _ASKPASS = """#!/bin/sh
 # updater: answer git's credential prompts from this process's environment (never from argv).
@@ -56,6 +58,11 @@ class Credentials:
 
     def describe(self) -> str:
         return f"the token in {self.source}" if self.token else "no token"
+
+    @property
+    def job_token(self) -> bool:
+        """GitLab's CI_JOB_TOKEN (known from the variable it came from, never from the token's text)."""
+        return self.source == f"${JOB_TOKEN_VAR}"
 
 
 def split_url_credentials(url: str) -> tuple[str, str | None, str | None]:
@@ -104,7 +111,8 @@ def resolve_credentials(url: str, env: Mapping[str, str], *, token_env: str | No
         token = env.get(token_env, "").strip()
         if not token:
             raise AuthFailed(f"--token-env {token_env}: ${token_env} is not set or empty; export the token in it")
-        return clean, Credentials(token, user or default_user, f"${token_env}")
+        return clean, Credentials(token, user or (JOB_TOKEN_USER if token_env == JOB_TOKEN_VAR else default_user),
+                                  f"${token_env}")
     order = ("GITLAB_TOKEN", "GITHUB_TOKEN") if "gitlab" in host else DEFAULT_TOKEN_VARS
     for name in order:
         if token := env.get(name, "").strip():

@@ -42,6 +42,23 @@ TRANSIENT_MARKERS = (
 )
 
 BUMP_AUTH_HINT = "check the token and that it may read and push this repository"
+
+# GitLab's git-over-HTTP refusals (the `remote:` text git prints before the 403 / 404), each with what
+# fixes it. They are GitLab's `auth_upload`, `auth_download`, `push_code` and project-not-found texts.
+_GITLAB_PUSH_SCOPE = ("push refused: the token lacks the write_repository scope (read_repository and read_api "
+                      "only read); use a project access token with scopes api and write_repository and role Developer")
+_GITLAB_JOB_PUSH = ("push refused for CI_JOB_TOKEN: enable 'Allow Git push requests to the repository' in the "
+                    "project's Settings > CI/CD > Job token permissions (GitLab 17.2 or later), or use a project "
+                    "access token with write_repository")
+_GITLAB_REFUSALS = (
+    ("you are not allowed to download code", "clone refused: the token has no repository scope; give it "
+     "read_repository (write_repository to push) or use a project access token with api and write_repository"),
+    ("you are not allowed to push code to this project", "push refused: the token's user (a project or group "
+     "access token: its bot) lacks the Developer role on the project; give it Developer or Maintainer"),
+    ("you don't have permission to view it", "GitLab shows no such project to this token: check --repo, and that "
+     "the token reaches the project (a project access token reaches only its own project, a group access "
+     "token only the projects of its group, CI_JOB_TOKEN only its pipeline's project)"),
+)
 BUMP_INPUT_HINT = "check --repo and --branch"
 
 
@@ -73,15 +90,27 @@ def summary_line(stderr: str) -> str:
     return lines[-1] if lines else "no output"
 
 
+def gitlab_refusal(stderr: str, *, job_token: bool = False) -> str | None:
+    """What a GitLab refusal in `stderr` means and what fixes it, or None when it is not one."""
+    text = stderr.lower()
+    if "you are not allowed to upload code" in text:
+        return _GITLAB_JOB_PUSH if job_token else _GITLAB_PUSH_SCOPE
+    return next((hint for marker, hint in _GITLAB_REFUSALS if marker in text), None)
+
+
 def classify(stderr: str, *, action: str, url: str, auth: str = "no token", auth_hint: str = BUMP_AUTH_HINT,
-             input_hint: str = BUMP_INPUT_HINT) -> UpdaterError:
+             input_hint: str = BUMP_INPUT_HINT, job_token: bool = False) -> UpdaterError:
     """The named error for `action` (e.g. "clone of") on `url` failing with `stderr`.
 
     `auth` describes the credentials used ("the token in $GITHUB_TOKEN") so an auth failure names
-    the variable to fix; the hints say what to do, in the words of the caller's flags.
+    the variable to fix; the hints say what to do, in the words of the caller's flags. A GitLab
+    refusal of the token (scope, role, reach, the job token's push setting) is an auth failure that
+    says which (`job_token`: the credentials are GitLab's CI_JOB_TOKEN).
     """
     reason = summary_line(stderr)
     where = f"{action} {url}"
+    if (refusal := gitlab_refusal(stderr, job_token=job_token)) is not None:
+        return AuthFailed(mask(f"{where} failed: {refusal} (using {auth}; git said: {reason})"))
     kind = kind_of(stderr)
     if kind is Failure.AUTH:
         return AuthFailed(mask(f"{where} failed: authentication refused using {auth} ({reason}); {auth_hint}"))

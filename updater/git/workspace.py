@@ -272,7 +272,8 @@ class Workspace:
             result.raise_for_rejection(url=self.url, branch=branch or self.branch)
             return result
         if status != 0:
-            raise classify(err, action="push to", url=self.url, auth=self.credentials.describe())
+            raise classify(err, action="push to", url=self.url, auth=self.credentials.describe(),
+                           job_token=self.credentials.job_token)
         raise RemoteError(mask(f"push to {self.url}: git printed no result for {ref}"))
 
     # -- the one way to run git ----------------------------------------------------------------
@@ -293,7 +294,7 @@ class Workspace:
             raise BadInput("git is not installed or not on PATH: install git 2.30 or newer") from error
         except GitCommandError as error:
             raise classify(_raw(error.stderr), action=action, url=self.url,
-                           auth=self.credentials.describe()) from error
+                           auth=self.credentials.describe(), job_token=self.credentials.job_token) from error
         return int(status), str(out), str(err)
 
 
