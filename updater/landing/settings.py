@@ -15,7 +15,8 @@ from pathlib import Path
 
 from updater.bump.governance import Governance
 from updater.errors import BadInput
-from updater.git.credentials import Credentials, resolve_credentials
+from updater.auth import AppOptions, repo_auth
+from updater.git.credentials import Credentials
 from updater.git.identity import Identity
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
@@ -50,15 +51,20 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
     """Validate the request of `updater bump --repo ... --mode push` and read the environment, once."""
     if request.repo is None:
         raise BadInput("--repo is required for push mode")
-    url, credentials = resolve_credentials(request.repo, env, token_env=request.token_env)
     if not request.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
+    images = tuple(ImageRef.parse(text) for text in request.image)
     template = request.message or DEFAULT_TEMPLATE
     check_template(template)
+    # a GitHub App's installation tokens (refreshed before each git command) or the token; the key is
+    # read and the installation found here, before the first clone (a revoked one: exit 6)
+    auth = repo_auth(request.repo, env, token_env=request.token_env, app=AppOptions.from_values(vars(request), env),
+                     provider=request.provider, api_url=request.api_url)
+    url, credentials = auth.url, auth.credentials
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
-        images=tuple(ImageRef.parse(text) for text in request.image),
+        images=images,
         requested=request.image,
         branch=request.branch or None,
         paths=request.path,
