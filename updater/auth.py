@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from updater.forges.github_app import InstallationTokens
 
 APP_ID_ENV = "GITHUB_APP_ID"  # the options table's default for --app-id (also read here for config reads)
+# What a GitHub App needs beyond a bump's contents + pull_requests (named in 403 messages): reading the
+# agent's commit statuses (promote's gate, status) and posting them (the agent).
+STATUSES_READ = "the GitHub App permissions statuses: read (Commit statuses), contents: read and pull_requests: read"
+STATUSES_WRITE = "the GitHub App permission statuses: write (Commit statuses: read and write)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,12 @@ class RepoAuth:
     url: str  # the repository URL without credentials
     credentials: Credentials  # for git (and, as a token, for the API)
     app: InstallationTokens | None = None  # GitHub App auth: the API authenticates with its tokens
-    forge: ForgeTarget | None = None  # with App auth: the GitHub API the tokens come from
+    forge: ForgeTarget | None = None  # the forge API (App auth: where the tokens come from); None: unknown
+
+    @property
+    def can_call_api(self) -> bool:
+        """There is something to authenticate API calls with (an App, or a token)."""
+        return self.app is not None or bool(self.credentials.token)
 
 
 def repo_auth(repo: str, env: Mapping[str, str], *, token_env: str | None, app: AppOptions,
@@ -77,6 +86,25 @@ def repo_auth(repo: str, env: Mapping[str, str], *, token_env: str | None, app: 
     source = f"{key.name} installation {tokens.installation_id}"
     credentials = Credentials(tokens.token(), "x-access-token", source, current=tokens.token)
     return RepoAuth(url, credentials, tokens, replace(forge, token_env=source))
+
+
+def forge_auth(repo: str, env: Mapping[str, str], *, token_env: str | None, app: AppOptions,
+               provider: str | None = None, api_url: str | None = None) -> RepoAuth:
+    """`repo_auth` for a command that also reads the forge API (promote, status): the forge's own
+    token variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN), and `forge` set
+    when the URL or the flags tell which forge it is (else None: git works, the API is unknown)."""
+    if app.given:
+        return repo_auth(repo, env, token_env=token_env, app=app, provider=provider, api_url=api_url)
+    try:
+        forge: ForgeTarget | None = detect_target(split_url_credentials(repo)[0], provider=provider,
+                                                  api_url=api_url, token_env=token_env, env=env)
+    except BadInput:
+        forge = None
+    own = forge.token_env if forge is not None and env.get(forge.token_env, "").strip() else None
+    auth = repo_auth(repo, env, token_env=token_env or own, app=app)
+    if forge is not None:
+        forge = replace(forge, token_env=(auth.credentials.source or "").removeprefix("$") or forge.token_env)
+    return replace(auth, forge=forge)
 
 
 def open_api(forge: ForgeTarget, auth: RepoAuth, *, settings: ProviderSettings, permission: str | None = None) -> Provider:

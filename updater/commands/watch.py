@@ -55,14 +55,18 @@ examples:
   updater watch --dry-run                          # what would change in the tree here
   updater watch --repo https://github.com/acme/gitops --json
   updater watch --repo URL --target api/staging --insecure-registry registry.local:5000
+  GITHUB_APP_ID=123456 APP_KEY="$(cat app.pem)" updater watch --repo https://github.com/acme/gitops \
+      --app-private-key-env APP_KEY                 # as a GitHub App, like bump
 """
 
 log = logging.getLogger("updater.watch")
 
 # watch flags handed to `updater bump` unchanged: (flag, dest)
 _PASSED = (("--config", "config"), ("--dir", "dir"), ("--repo", "repo"), ("--branch", "branch"),
-           ("--mode", "mode"), ("--token-env", "token_env"), ("--provider", "provider"), ("--api-url", "api_url"))
-_FORGE_ROWS = frozenset({"token_env", "provider", "api_url"})
+           ("--mode", "mode"), ("--token-env", "token_env"), ("--provider", "provider"), ("--api-url", "api_url"),
+           ("--app-id", "app_id"), ("--app-private-key-env", "app_private_key_env"),
+           ("--app-private-key-file", "app_private_key_file"))
+_FORGE_ROWS = frozenset({"token_env", "provider", "api_url", "app_id", "app_private_key_env", "app_private_key_file"})
 _SWITCHES = (("--dry-run", "dry_run"), ("--json", "json"), ("--no-validate", "no_validate"))
 
 
@@ -162,7 +166,11 @@ def _load_config(args: argparse.Namespace) -> Any:
         return read_config(path)
     from updater.repo_config import read_repo_config
 
-    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=os.environ)
+    from updater.auth import AppOptions  # a token or a GitHub App, as the bumps will authenticate
+
+    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=os.environ,
+                              app=AppOptions.from_values(vars(args), os.environ), provider=args.provider,
+                              api_url=args.api_url)
     if config is None:
         raise BadInput(f"no .updater.yml in {args.repo}: watch reads its targets from there (or give --config)")
     return config

@@ -23,9 +23,9 @@ from github import Auth, GithubException, GithubIntegration
 from updater.errors import AuthFailed, BadInput, TransientRemoteError
 from updater.secrets import register_secret
 
-# What the app's installation needs for a PR-mode bump (named in 403 messages).
 T = TypeVar("T")
 
+# What the app's installation needs for a PR-mode bump (named in 403 messages).
 APP_PERMISSION = "the GitHub App permissions contents: write and pull_requests: write"
 
 
