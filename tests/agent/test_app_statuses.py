@@ -17,9 +17,10 @@ from tests.agent.conftest import SEED, agent_namespace, image_of
 from updater.agent.app_statuses import app_statuses
 from updater.agent.client import KubeClient, load_config
 from updater.agent.loop import Agent
-from updater.agent.settings import AgentSettings, AppSettings, StatusSettings
+from updater.agent.settings import AgentSettings, AppSettings, StatusSettings, build_settings, load_config_file
 from tests.app_support import APP_ID, PRIVATE, app_only, assert_no_secrets
 from updater.cli import main
+from updater.errors import BadInput
 from updater_sandbox import github_apps
 from updater_sandbox.forge import Forge
 from updater_sandbox.kube.server import KubeApiServer
@@ -136,3 +137,28 @@ def test_within_one_agent_a_refusal_is_logged_once_and_retried_each_pass(setup, 
     installation.permissions["statuses"] = "write"  # the operator fixes the app's permission
     agent.sync_app(shop)
     assert _statuses(forge, REPO) == [("updater/prod", "success", BOT)]
+
+
+def test_status_app_settings_from_flags_over_the_config_file() -> None:
+    config = {"apps": [{"repo": "https://github.com/acme/gitops.git"}],
+              "status": {"provider": "github", "api_url": "https://api.github.com", "app_id": 7,
+                         "app_private_key_file": "/etc/updater/github-app/private-key.pem"}}
+    settings = build_settings({}, config=config, config_name="agent.yml")
+    assert settings.status.as_app and settings.status.app_id == "7"
+    assert settings.status.app_private_key_file == "/etc/updater/github-app/private-key.pem"
+    flagged = build_settings({"status_app_id": "9", "status_app_private_key_env": "KEY"}, config=config)
+    assert (flagged.status.app_id, flagged.status.app_private_key_env) == ("9", "KEY")
+    assert not build_settings({"repo": "https://github.com/acme/gitops.git"}, config=None).status.as_app
+
+
+def test_a_typo_in_status_is_bad_input_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yml"
+    path.write_text("apps: [{repo: 'https://github.com/acme/gitops.git'}]\nstatus: {app_key_file: /x}\n")
+    with pytest.raises(BadInput, match="status: unknown key 'app_key_file'"):
+        load_config_file(path)
+
+
+def test_app_statuses_need_github_and_an_api_url() -> None:
+    with pytest.raises(BadInput, match="provider: github and api_url"):
+        app_statuses(StatusSettings(provider="gitlab", api_url="https://gitlab.com/api/v4", app_id="7",
+                                    app_private_key_env="KEY"), {}, {"KEY": PRIVATE})
