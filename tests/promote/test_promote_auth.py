@@ -48,6 +48,8 @@ def test_promote_as_an_app_reads_the_gate_and_opens_the_pr(app_setup, capsys):
     github_apps.install(forge.store, app, [REPO], permissions=STATUS_READ)
     forge.set_status(REPO, sha, "success", context="updater/staging-1", description="deployed")
     assert _promote(repo) == 0
+    # two installation tokens: the command's .updater.yml read, then the step (gate, clone, bump, PR)
+    assert len(github_apps.apps_of(forge.store).minted) == 2
     [pull] = _open_pulls(forge)
     assert sha in pull.body and "`updater/staging-1`: success" in pull.body
     captured = capsys.readouterr()

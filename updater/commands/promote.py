@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     import math
     from pathlib import Path
 
-    from updater.auth import AppOptions
+    from updater.auth import AppOptions, RepoAuth
     from updater.commands.bump import choose_mode, mask_url_secrets
     from updater.config import read_config
     from updater.errors import BadInput
@@ -92,14 +92,14 @@ def run(args: argparse.Namespace) -> int:
     flags = {dest: getattr(args, dest) for dest in _PASSED if getattr(args, dest) is not None}
     flags.update(dry_run=args.dry_run or None, json=args.json or None)
 
-    def land(request: BumpRequest) -> int:
+    def land(request: BumpRequest, auth: RepoAuth) -> int:
         if choose_mode(request) == "push":
             from updater.landing.push import run_push
 
-            return run_push(request, env)
+            return run_push(request, env, auth=auth)
         from updater.landing.pr import run_pr
 
-        return run_pr(request, env)
+        return run_pr(request, env, auth=auth)
 
     for step in steps(config, args.target, source=args.source, target=args.to, following=args.following):
         promote_step(step, config, flags, env, verify=not args.no_verify, wait=args.wait, land=land)

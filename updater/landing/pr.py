@@ -65,7 +65,9 @@ class PrSettings:
     app: InstallationTokens | None = None  # GitHub App auth: API and git use its installation tokens
 
     @classmethod
-    def from_request(cls, request: BumpRequest, env: Mapping[str, str]) -> PrSettings:
+    def from_request(cls, request: BumpRequest, env: Mapping[str, str], *,
+                     auth: RepoAuth | None = None) -> PrSettings:
+        """`auth`: a GitHub App's credentials the caller already holds for the repository (reused)."""
         if request.repo is None:
             raise BadInput("--repo is required for pull-request mode")
         images = tuple(str(ImageRef.parse(image)) for image in request.image)
@@ -73,8 +75,9 @@ class PrSettings:
                               api_url=request.api_url, token_env=request.token_env, env=env)
         app = AppOptions.from_values(vars(request), env)
         if app.given:
-            auth = repo_auth(request.repo, env, token_env=request.token_env, app=app, provider=request.provider,
-                             api_url=request.api_url)
+            if auth is None or auth.app is None or auth.forge is None:
+                auth = repo_auth(request.repo, env, token_env=request.token_env, app=app,
+                                 provider=request.provider, api_url=request.api_url)
             assert auth.forge is not None  # App auth always knows its forge
             url, credentials, forge = auth.url, auth.credentials, auth.forge
         else:
@@ -108,8 +111,9 @@ class PrSettings:
                    app=auth.app)
 
 
-def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
-    settings = PrSettings.from_request(request, env)
+def run_pr(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
+    """`auth`: credentials the caller already holds for this repository (promote's)."""
+    settings = PrSettings.from_request(request, env, auth=auth)
     result = bump_pr(settings)
     if request.message:
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.

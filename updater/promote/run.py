@@ -57,13 +57,17 @@ def steps(config: Config, app: str, *, source: str | None, target: str | None, f
 
 
 def promote_step(step: Step, config: Config, flags: Mapping[str, Any], env: Mapping[str, str], *,
-                 verify: bool, wait: float, land: Callable[[BumpRequest], int],
+                 verify: bool, wait: float, land: Callable[[BumpRequest, RepoAuth], int],
                  sleep: Callable[[float], None] = time.sleep) -> int:
-    """Promote one step; `flags` are the repository flags passed on to bump (repo, provider, ...)."""
+    """Promote one step; `flags` are the repository flags passed on to bump (repo, provider, ...);
+    `land` lands the bump request (with the credentials the step authenticated with)."""
     from updater.git.workspace import Workspace
 
     name = f"{step.app}/{step.target}"
-    probe = build_request({**flags, "target": name, "image": None}, env, command="bump")
+    def known(*_: object, **__: object) -> Config:
+        return config  # read once by the command: the requests do not clone the repository again for it
+
+    probe = build_request({**flags, "target": name, "image": None}, env, command="bump", remote=known)
     if probe.repo is None:
         raise BadInput("--repo is required: the manifest repository to promote in")
     # a token or a GitHub App (the same options as bump); the gate's reads use it, then the bump does
@@ -98,8 +102,8 @@ def promote_step(step: Step, config: Config, flags: Mapping[str, Any], env: Mapp
     log.info("promoting %s from %s to %s (%s)", ", ".join(versions.refs), step.source, step.target, found.reason)
     body = f"Promotes {step.app} from {step.source} to {step.target}.\n\n{found.markdown()}"
     request = build_request({**flags, "target": name, "image": list(versions.refs), "body": body}, env,
-                            command="bump")
-    return land(request)
+                            command="bump", remote=known)
+    return land(request, auth)  # the bump reuses the App's installation tokens (no second mint)
 
 
 def _statuses_api(auth: RepoAuth, probe: BumpRequest, *, verify: bool) -> Provider | None:
