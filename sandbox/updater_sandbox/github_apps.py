@@ -7,8 +7,9 @@ The JWT is verified as GitHub does (RS256 against the app's public key, with PyJ
 the app id, `exp` must be in the future and at most 10 minutes after `iat`, and `iat` may be up to
 60 seconds in the future (GitHub's clock-skew allowance; clients back-date it by 60 s). Installation
 tokens expire after `token_ttl` seconds (GitHub: one hour; tests use a few seconds) and carry the
-installation's permissions: a write without the permission gets GitHub's 403 "Resource not
-accessible by integration"; an expired token gets 401 "Bad credentials" like any unknown one.
+installation's permissions: a write without the permission (`pull_requests` for PRs and their labels,
+`statuses` for commit statuses, which also need `statuses: read` to be listed) gets GitHub's 403
+"Resource not accessible by integration"; `revoke` uninstalls the app (its tokens stop working); an expired token gets 401 "Bad credentials" like any unknown one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ _REPO_INSTALLATION = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/insta
 _ACCESS_TOKENS = re.compile(r"^/app/installations/(?P<id>\d+)/access_tokens/?$")
 # Writes that need pull_requests: write (labels on a PR go through the issues API).
 _PR_WRITES = re.compile(r"^/repos/[^/]+/[^/]+/(pulls|issues)(/|$)")
+# Commit statuses: reading needs statuses: read (or write), creating one statuses: write.
+_STATUSES = re.compile(r"^/repos/[^/]+/[^/]+/(statuses/[^/]+|commits/.+/(statuses|status))/?$")
 
 
 @dataclass
@@ -92,10 +95,21 @@ def install(store: Store, app: App, repos: list[str], *, permissions: dict[str, 
     with registry.lock:
         registry._next_installation += 1
         number = registry._next_installation
-    default = {"contents": "write", "pull_requests": "write", "metadata": "read"}
+    default = {"contents": "write", "pull_requests": "write", "statuses": "write", "metadata": "read"}
     installation = Installation(number, set(repos), dict(default if permissions is None else permissions))
     app.installations[number] = installation
     return installation
+
+
+def revoke(store: Store, app: App, installation: Installation) -> None:
+    """Uninstall: the installation is gone (its routes answer 404) and so are the tokens it minted."""
+    registry = apps_of(store)
+    app.installations.pop(installation.id, None)
+    with registry.lock:
+        for token, minted in list(registry.tokens.items()):
+            if minted.installation is installation:
+                del registry.tokens[token]
+                store.logins.pop(token, None)
 
 
 def is_app_route(path: str) -> bool:
@@ -204,5 +218,8 @@ def check_token(store: Store, token: str | None, *, method: str, path: str, git_
         return Response(403, f"Permission to {path} denied to {minted.app.slug}[bot].\n".encode(),
                         {"Content-Type": "text/plain"})
     if method != "GET" and _PR_WRITES.match(path) and permissions.get("pull_requests") != "write":
+        return _error(403, "Resource not accessible by integration")
+    if _STATUSES.match(path) and permissions.get("statuses") not in (("write",) if method != "GET" else
+                                                                     ("read", "write")):
         return _error(403, "Resource not accessible by integration")
     return None

@@ -3,8 +3,8 @@
 `status_of` (pure) turns a `SyncResult` into the app's `AppStatus`. `Recorder.record` logs it, counts
 it in the metrics, writes the inventory ConfigMap (objects and status) and an Event only when they
 changed (a quiet pass writes nothing), and posts the forge commit status once per (commit, state).
-Recording never fails a pass: a failure to store or post is logged as a warning, and the next pass
-tries again.
+Recording never fails a pass: a failure to store is logged as a warning, a commit status the forge
+did not take as one error line per app and cause (not every pass), and the next pass tries again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from updater.agent.observe import CONFIGMAP
 from updater.agent.report import OUT_OF_SYNC, SYNCED, AppStatus, CommitStatuses, commit_state, event_for
 from updater.agent.server import Metrics
 from updater.agent.sync import Entries, SyncResult
+from updater.secrets import mask
 
 log = logging.getLogger("updater.agent")
 EVENT = Resource("v1", "Event", "events", namespaced=True)
@@ -47,6 +48,7 @@ class Recorder:
         self.metrics = metrics
         self.statuses = dict(statuses)
         self._reported: dict[str, tuple[str, str, str]] = {}  # app -> the last commit status posted
+        self._failed: dict[str, str] = {}  # app -> why its last post failed (logged once)
 
     def record(self, status: AppStatus, inventory: Entries | None, previous: Inventory | None) -> None:
         """Report `status`; `inventory` None keeps the stored objects (the pass stopped early)."""
@@ -66,7 +68,14 @@ class Recorder:
         try:
             self._post_commit_status(status)
         except Exception as err:  # noqa: BLE001 - a forge being down never fails a sync
-            log.warning("app %s: commit status not posted: %s", status.app, err)
+            # one error line per app and cause (a refused token stays refused every pass: say it once);
+            # the status is not marked posted, so the next pass tries again
+            text = mask(" ".join(str(err).split()))
+            if self._failed.get(status.app) != text:
+                log.error("app %s: commit status not posted: %s", status.app, text)
+            self._failed[status.app] = text
+        else:
+            self._failed.pop(status.app, None)
 
     def _store(self, status: AppStatus, entries: Entries | None, previous: Inventory | None) -> bool:
         """Write the inventory (and status) only when it changed: a quiet sync writes nothing."""

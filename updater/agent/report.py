@@ -3,7 +3,9 @@ and a commit status on the forge ("deployed to <cluster>: healthy") for the sync
 
 `AppStatus` and the builders (`event_for`, `commit_state`) are pure. Commit statuses go through a
 two-method interface with one small implementation per forge, using plain `requests` against the
-statuses endpoint; a failure to post is logged, never fails the sync.
+statuses endpoint (authenticated by a token, or by a GitHub App's installation tokens through
+`updater.agent.app_statuses`); a failure to post is StatusNotPosted, which the recorder logs and
+never lets fail the sync.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from updater.agent.objects import Obj
+from updater.errors import RemoteError
 from updater.secrets import mask, register_secret
 
 log = logging.getLogger("updater.agent")
@@ -103,18 +107,42 @@ def repo_slug(repo_url: str) -> str:
     return path.strip("/").removesuffix(".git")
 
 
+class StatusNotPosted(RemoteError):
+    """The forge did not take a commit status (refused, down, unreachable): the recorder logs it and
+    the next pass posts again."""
+
+
+# What a token needs to post the agent's commit statuses (named when the forge refuses one).
+TOKEN_STATUSES = {"github": "a token that may write commit statuses (fine-grained: Commit statuses: write; "
+                            "classic: repo:status)",
+                  "gitlab": "a token with the api scope and at least the Developer role"}
+
+
 class GitHubStatuses:
-    def __init__(self, api_url: str, slug: str, token: str | None, *, timeout: float = 10.0) -> None:
+    """`token_source`: called before every post for the current token (a GitHub App's installation
+    token, refreshed before it expires); `who` and `needs` name the credentials in a refusal."""
+
+    def __init__(self, api_url: str, slug: str, token: str | None, *, timeout: float = 10.0,
+                 token_source: Callable[[], str] | None = None, who: str = "the status token",
+                 needs: str = TOKEN_STATUSES["github"]) -> None:
         self.url = f"{api_url.rstrip('/')}/repos/{slug}/statuses"
+        self.slug = slug
         self.headers = {"Accept": "application/vnd.github+json"}
         if token:
             register_secret(token)
             self.headers["Authorization"] = f"Bearer {token}"
         self.timeout = timeout
+        self.token_source, self.who, self.needs = token_source, who, needs
 
     def post(self, sha: str, *, state: str, description: str, context: str) -> None:
+        headers = dict(self.headers)
+        if self.token_source is not None:
+            token = self.token_source()  # AuthFailed naming the app when the installation is gone
+            register_secret(token)
+            headers["Authorization"] = f"Bearer {token}"
         body = {"state": state, "description": description, "context": context}
-        _post(f"{self.url}/{sha}", body, self.headers, self.timeout)
+        _post(f"{self.url}/{sha}", body, headers, self.timeout, where=f"{context} on {self.slug}@{sha[:12]}",
+              who=self.who, needs=self.needs)
 
 
 class GitLabStatuses:
@@ -122,6 +150,7 @@ class GitLabStatuses:
 
     def __init__(self, api_url: str, project: str, token: str | None, *, timeout: float = 10.0) -> None:
         self.url = f"{api_url.rstrip('/')}/projects/{quote(project, safe='')}/statuses"
+        self.project = project
         self.headers = {}
         if token:
             register_secret(token)
@@ -130,18 +159,28 @@ class GitLabStatuses:
 
     def post(self, sha: str, *, state: str, description: str, context: str) -> None:
         body = {"state": self._STATES[state], "description": description, "name": context}
-        _post(f"{self.url}/{sha}", body, self.headers, self.timeout)
+        _post(f"{self.url}/{sha}", body, self.headers, self.timeout, where=f"{context} on {self.project}@{sha[:12]}",
+              who="the status token", needs=TOKEN_STATUSES["gitlab"])
 
 
-def _post(url: str, body: dict[str, str], headers: dict[str, str], timeout: float) -> None:
+def _post(url: str, body: dict[str, str], headers: dict[str, str], timeout: float, *, where: str, who: str,
+          needs: str) -> None:
+    """POST one status; StatusNotPosted (one line, masked) when the forge does not take it."""
     try:
         response = requests.post(url, json=body, headers=headers, timeout=timeout)
     except requests.RequestException as err:
-        log.warning("commit status not posted (%s): %s", mask(url), err.__class__.__name__)
+        raise StatusNotPosted(mask(f"{where}: {url} unreachable ({err.__class__.__name__})")) from None
+    if response.status_code < 300:
         return
-    if response.status_code >= 300:
-        log.warning("commit status not posted: %s answered %s: %s", mask(url), response.status_code,
-                    mask(response.text[:200]))
+    try:
+        detail = str(response.json().get("message", ""))
+    except ValueError:
+        detail = response.text[:200]
+    detail = " ".join(detail.split())
+    if response.status_code in (401, 403, 404):
+        raise StatusNotPosted(mask(f"{where}: {who} was refused ({response.status_code}: {detail}); it needs "
+                                   f"{needs}"))
+    raise StatusNotPosted(mask(f"{where}: the forge answered {response.status_code}: {detail}"))
 
 
 def commit_statuses(provider: str | None, api_url: str | None, repo_url: str, token: str | None) -> CommitStatuses | None:

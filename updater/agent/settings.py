@@ -49,6 +49,15 @@ class StatusSettings:
     provider: str | None = None  # "github" or "gitlab"
     api_url: str | None = None  # e.g. https://api.github.com, https://gitlab.com/api/v4
     token_env: str | None = None
+    # or a GitHub App (needs statuses: write): its id and private key, from a file (a mounted Secret)
+    # or a variable; installation tokens per app repository, refreshed before they expire
+    app_id: str | None = None
+    app_private_key_file: str | None = None
+    app_private_key_env: str | None = None
+
+    @property
+    def as_app(self) -> bool:
+        return bool(self.app_id or self.app_private_key_file or self.app_private_key_env)
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ def app_from_mapping(raw: Any, *, source: str, defaults: Mapping[str, Any]) -> A
 
 _STRINGS = ("name", "repo", "branch", "path", "namespace", "token_env")
 _FLAGS = ("prune", "self_heal", "allow_empty_prune", "kustomize_remote")
+_STATUS_STRINGS = ("provider", "api_url", "token_env", "app_private_key_file", "app_private_key_env")
 _TOP_STRINGS = ("cluster", "namespace", "kubeconfig", "context", "listen", "cache_dir", "identity",
                 "webhook_secret_env")
 
@@ -164,8 +174,12 @@ def _check_top_types(raw: Mapping[str, Any], source: str) -> None:
         raise BadInput(f"{source}: lease_duration must be a duration such as 15s")
     status = raw.get("status")
     if status is not None and not (isinstance(status, dict) and all(
-            isinstance(status.get(k), (str, type(None))) for k in ("provider", "api_url", "token_env"))):
-        raise BadInput(f"{source}: status must be a mapping of provider, api_url and token_env strings")
+            isinstance(status.get(k), (str, type(None))) for k in _STATUS_STRINGS)
+            and isinstance(status.get("app_id"), (str, int, type(None))) and not isinstance(status.get("app_id"), bool)):
+        raise BadInput(f"{source}: status must be a mapping of {', '.join(_STATUS_STRINGS)} strings (and app_id)")
+    unknown = sorted(set(status or {}) - {*_STATUS_STRINGS, "app_id"})
+    if unknown:
+        raise BadInput(f"{source}: status: unknown key {unknown[0]!r} (known: app_id, {', '.join(_STATUS_STRINGS)})")
 
 
 def parse_listen(text: str, *, source: str = "--listen") -> tuple[str, int]:
@@ -218,10 +232,15 @@ def build_settings(flags: Mapping[str, Any], *, config: Mapping[str, Any] | None
         duplicate = next(n for n in names if names.count(n) > 1)
         raise BadInput(f"app name {duplicate!r} is used twice: give each app a distinct name")
     top = dict(config or {})
+    configured = top.get("status") or {}
+    app_id = flags.get("status_app_id") or configured.get("app_id")
     status = StatusSettings(
-        provider=flags.get("status_provider") or (top.get("status") or {}).get("provider"),
-        api_url=flags.get("status_api") or (top.get("status") or {}).get("api_url"),
-        token_env=flags.get("status_token_env") or (top.get("status") or {}).get("token_env"),
+        provider=flags.get("status_provider") or configured.get("provider"),
+        api_url=flags.get("status_api") or configured.get("api_url"),
+        token_env=flags.get("status_token_env") or configured.get("token_env"),
+        app_id=str(app_id) if app_id is not None else None,
+        app_private_key_file=flags.get("status_app_private_key_file") or configured.get("app_private_key_file"),
+        app_private_key_env=flags.get("status_app_private_key_env") or configured.get("app_private_key_env"),
     )
     if status.provider not in (None, "github", "gitlab"):
         raise BadInput(f"status provider {status.provider!r}: use github or gitlab")

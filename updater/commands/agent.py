@@ -86,6 +86,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="post commit statuses 'deployed to <cluster>: healthy' on this forge")
     report.add_argument("--status-api", metavar="URL", help="forge API base URL for commit statuses")
     report.add_argument("--status-token-env", metavar="VAR", help="variable holding the forge token")
+    report.add_argument("--status-app-id", metavar="ID",
+                        help="post statuses as this GitHub App (needs statuses: write), with its private key")
+    report.add_argument("--status-app-private-key-file", metavar="PATH",
+                        help="the GitHub App's private key (PEM), e.g. a mounted Secret; never printed")
+    report.add_argument("--status-app-private-key-env", metavar="VAR",
+                        help="variable holding the GitHub App's private key (PEM)")
     report.add_argument("--cache-dir", metavar="DIR",
                         help="where checkouts are kept (default: $XDG_CACHE_HOME/updater/agent or ~/.cache/updater/agent)")
 
@@ -128,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
     from updater.agent.clusters import Fleet
     from updater.agent.leader import LeaderElector
     from updater.agent.loop import Agent
-    from updater.agent.report import commit_statuses
+    from updater.agent.report import CommitStatuses, commit_statuses
     from updater.agent.server import AgentServer
     from updater.agent.settings import build_settings, load_config_file, parse_duration
     from updater.agent.sops.sources import load_identities
@@ -160,8 +166,14 @@ def _run(args: argparse.Namespace) -> int:
     status_token = env.get(settings.status.token_env or "") or None
     register_secret(status_token)
     client = KubeClient(load_config(kubeconfig=settings.kubeconfig, context=settings.context, env=env))
-    statuses = {app.name: commit_statuses(settings.status.provider, settings.status.api_url, app.repo, status_token)
-                for app in settings.apps}
+    statuses: dict[str, CommitStatuses | None]
+    if settings.status.as_app:  # a GitHub App: the key is checked now, installations found on first post
+        from updater.agent.app_statuses import app_statuses
+
+        statuses = dict(app_statuses(settings.status, {app.name: app.repo for app in settings.apps}, env))
+    else:
+        statuses = {app.name: commit_statuses(settings.status.provider, settings.status.api_url, app.repo,
+                                              status_token) for app in settings.apps}
     agent: Agent | Fleet = (Fleet(settings, client, env=env, statuses=statuses) if settings.clusters
                             else Agent(settings, client, env=env, statuses=statuses))
     if settings.once:

@@ -6,6 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 
+from updater.options.flags import add_flags
+from updater.options.table import OPTIONS
+
+# the GitHub App options are bump's own rows of the options table (same flags, same $GITHUB_APP_ID)
+APP_DESTS = ("app_id", "app_private_key_env", "app_private_key_file")
+
 HELP = "promote the versions one environment runs to the next (gated on the agent's health report)"
 DESCRIPTION = """\
 Read the image versions the source environment's paths hold on the branch, and open or update the
@@ -22,10 +28,17 @@ examples:
   updater promote --repo URL --target api --from staging --to production --wait 600
   updater promote --repo URL --target api --next          # each environment from its predecessor
   updater promote --repo URL --target api --from staging --to production --no-verify  # no gate
+  GITHUB_APP_ID=123456 APP_KEY="$(cat app.pem)" updater promote --repo https://github.com/acme/gitops \
+      --target api --from staging --to production --app-private-key-env APP_KEY
+
+Authentication: a forge token (GITHUB_TOKEN/GITLAB_TOKEN, --token-env) or a GitHub App (--app-id
+with its key), as for bump. In push mode --no-verify needs no forge token (only git access); the
+gate without one is exit 6.
 """
 
 # bump flags passed on as given (the repository and its forge)
-_PASSED = ("repo", "branch", "mode", "provider", "api_url", "token_env", "config", "retries")
+_PASSED = ("repo", "branch", "mode", "provider", "api_url", "token_env", "config", "retries",
+           *APP_DESTS)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
     parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
     parser.add_argument("--token-env", metavar="VAR", help="variable holding the token (default: GITHUB_TOKEN/GITLAB_TOKEN)")
+    add_flags(parser, "rebase", rows=tuple(r for r in OPTIONS if r.dest in APP_DESTS))
     parser.add_argument("--config", metavar="FILE", help="config file (default: .updater.yml on the branch)")
     parser.add_argument("--retries", type=int, metavar="N", help="as for bump")
     parser.add_argument("--dry-run", action="store_true", help="show what would be proposed; push nothing")
@@ -54,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     import math
     from pathlib import Path
 
+    from updater.auth import AppOptions, RepoAuth
     from updater.commands.bump import mask_url_secrets
     from updater.config import read_config
     from updater.errors import BadInput
@@ -69,21 +84,23 @@ def run(args: argparse.Namespace) -> int:
     if args.config:
         config = read_config(Path(args.config), source=args.config)
     else:
-        found = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env)
+        found = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env,
+                                 app=AppOptions.from_values(vars(args), env), provider=args.provider,
+                                 api_url=args.api_url)
         if found is None:
             raise BadInput(f"updater promote needs .updater.yml (apps, environments, paths) in {args.repo}")
         config = found
     flags = {dest: getattr(args, dest) for dest in _PASSED if getattr(args, dest) is not None}
     flags.update(dry_run=args.dry_run or None, json=args.json or None)
 
-    def land(request: BumpRequest) -> int:
+    def land(request: BumpRequest, auth: RepoAuth) -> int:
         if choose_mode(request) == "push":
             from updater.landing.push import run_push
 
-            return run_push(request, env)
+            return run_push(request, env, auth=auth)
         from updater.landing.pr import run_pr
 
-        return run_pr(request, env)
+        return run_pr(request, env, auth=auth)
 
     for step in steps(config, args.target, source=args.source, target=args.to, following=args.following):
         promote_step(step, config, flags, env, verify=not args.no_verify, wait=args.wait, land=land)

@@ -7,6 +7,12 @@ from __future__ import annotations
 import argparse
 import os
 
+from updater.options.flags import add_flags
+from updater.options.table import OPTIONS
+
+# the GitHub App options are bump's own rows of the options table (same flags, same $GITHUB_APP_ID)
+APP_DESTS = ("app_id", "app_private_key_env", "app_private_key_file")
+
 HELP = "show where each version is: in git, proposed in a PR, deployed and healthy per cluster"
 DESCRIPTION = """\
 One table, app x environment: the versions the branch head holds under the environment's paths, the
@@ -18,6 +24,7 @@ examples:
   GITHUB_TOKEN=... updater status --repo https://github.com/acme/gitops
   updater status --repo URL --target api             # one app, every environment
   updater status --repo URL --target api/production --json
+  GITHUB_APP_ID=123456 APP_KEY="$(cat app.pem)" updater status --repo URL --app-private-key-env APP_KEY
 """
 
 
@@ -28,6 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
     parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
     parser.add_argument("--token-env", metavar="VAR", help="variable holding the token (default: GITHUB_TOKEN/GITLAB_TOKEN)")
+    add_flags(parser, "rebase", rows=tuple(r for r in OPTIONS if r.dest in APP_DESTS))
     parser.add_argument("--pr-branch", metavar="TEMPLATE", help="the PR branch template bump uses (selects the PRs)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON on stdout")
 
@@ -38,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
     from updater.commands.bump import mask_url_secrets
     from updater.errors import BadInput, NoReferenceFound
-    from updater.forges.base import open_provider
+    from updater.auth import STATUSES_READ, RepoAuth
     from updater.git.workspace import Workspace
     from updater.landing import pr_body
-    from updater.landing.pr import PrSettings, branch_prefix
+    from updater.landing.pr import PrSettings, api_provider, branch_prefix
     from updater.options.request import build_request
     from updater.promote.overview import Proposed, Row, cluster_statuses, table
     from updater.promote.source import source_versions
@@ -50,16 +58,18 @@ def run(args: argparse.Namespace) -> int:
     env = os.environ
     mask_url_secrets(args.repo)
     flags = {"repo": args.repo, "branch": args.branch, "provider": args.provider, "api_url": args.api_url,
-             "token_env": args.token_env, "mode": "pr"}
+             "token_env": args.token_env, "mode": "pr", **{dest: getattr(args, dest) for dest in APP_DESTS}}
+    # a token or a GitHub App, as for bump (PR mode's settings: the forge API is needed)
     settings = PrSettings.from_request(build_request(flags, env, command="bump"), env)
-    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env)
+    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env,
+                              auth=RepoAuth(settings.url, settings.credentials, settings.app, settings.forge))
     if config is None:
         raise BadInput(f"updater status needs .updater.yml (apps, environments, paths) in {args.repo}")
     names = config.target_names()
     if args.target:
         config.target(args.target)  # BadInput naming the known targets
         names = tuple(n for n in names if n == args.target or n.split("/")[0] == args.target)
-    provider = open_provider(settings.forge, token=settings.credentials.token or "", settings=settings.provider)
+    provider = api_provider(settings, permission=STATUSES_READ)
     open_prs = provider.list_open(head_prefix=branch_prefix(args.pr_branch))
     mergeable = provider.peek_mergeability(open_prs)
     proposed: dict[str, Proposed] = {}

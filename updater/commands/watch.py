@@ -72,14 +72,16 @@ examples:
   updater watch --repo https://github.com/acme/gitops --json
   updater watch --repo URL --target api/staging --insecure-registry registry.local:5000
   updater watch --repo https://github.com/acme/gitops --mode pr --every 5m   # a long-running watcher
+  GITHUB_APP_ID=123456 APP_KEY="$(cat app.pem)" updater watch --repo https://github.com/acme/gitops \
+      --app-private-key-env APP_KEY                 # as a GitHub App, like bump
 """
 
 log = logging.getLogger("updater.watch")
 
 # watch flags that are bump's own options, handed to each bump's request unchanged
 _PASSED = ("config", "dir", "repo", "branch", "mode", "token_env", "provider", "api_url",
-           "dry_run", "json", "no_validate")
-_FORGE_ROWS = frozenset({"token_env", "provider", "api_url"})
+           "app_id", "app_private_key_env", "app_private_key_file", "dry_run", "json", "no_validate")
+_FORGE_ROWS = frozenset({"token_env", "provider", "api_url", "app_id", "app_private_key_env", "app_private_key_file"})
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -201,7 +203,11 @@ def _load_config(args: argparse.Namespace, env: Mapping[str, str]) -> Config:
         return read_config(path)
     from updater.repo_config import read_repo_config
 
-    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env)
+    from updater.auth import AppOptions  # a token or a GitHub App, as the bumps will authenticate
+
+    config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env,
+                              app=AppOptions.from_values(vars(args), env), provider=args.provider,
+                              api_url=args.api_url)
     if config is None:
         raise BadInput(f"no .updater.yml in {args.repo}: watch reads its targets from there (or give --config)")
     return config

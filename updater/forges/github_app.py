@@ -23,9 +23,9 @@ from github import Auth, GithubException, GithubIntegration
 from updater.errors import AuthFailed, BadInput, TransientRemoteError
 from updater.secrets import register_secret
 
-# What the app's installation needs for a PR-mode bump (named in 403 messages).
 T = TypeVar("T")
 
+# What the app's installation needs for a PR-mode bump (named in 403 messages).
 APP_PERMISSION = "the GitHub App permissions contents: write and pull_requests: write"
 
 
@@ -42,22 +42,26 @@ class AppKey:
         return f"GitHub App {self.app_id}"
 
 
-def read_app_key(app_id: str, *, key_env: str | None, key_file: str | None, env: Mapping[str, str]) -> AppKey:
+def read_app_key(app_id: str, *, key_env: str | None, key_file: str | None, env: Mapping[str, str],
+                 names: tuple[str, str, str] = ("--app-id", "--app-private-key-env", "--app-private-key-file"),
+                 ) -> AppKey:
     """The app's key from `--app-private-key-env VAR` or `--app-private-key-file PATH`, registered
-    for masking (the whole PEM and each of its lines). BadInput names the flag on a bad value."""
+    for masking (the whole PEM and each of its lines). BadInput names the flag on a bad value;
+    `names`: the three settings as the caller calls them (the agent's `--status-app-id`...)."""
+    id_flag, env_flag, file_flag = names
     if not app_id.strip().isdigit():
-        raise BadInput(f"--app-id {app_id!r}: a GitHub App id is a number (the app's settings page, 'App ID')")
+        raise BadInput(f"{id_flag} {app_id!r}: a GitHub App id is a number (the app's settings page, 'App ID')")
     if key_env and key_file:
-        raise BadInput("--app-private-key-env and --app-private-key-file: give one of them, not both")
+        raise BadInput(f"{env_flag} and {file_flag}: give one of them, not both")
     if key_env:
         pem, source = env.get(key_env, ""), f"${key_env}"
     elif key_file:
         try:
             pem, source = Path(key_file).read_text(encoding="utf-8"), key_file
         except (OSError, UnicodeDecodeError) as err:
-            raise BadInput(f"--app-private-key-file {key_file}: cannot read it ({type(err).__name__})") from None
+            raise BadInput(f"{file_flag} {key_file}: cannot read it ({type(err).__name__})") from None
     else:
-        raise BadInput("--app-id needs the app's private key: --app-private-key-env VAR or --app-private-key-file PATH")
+        raise BadInput(f"{id_flag} needs the app's private key: {env_flag} VAR or {file_flag} PATH")
     pem = pem.strip().replace("\\n", "\n")  # a PEM pasted into one line of a CI variable
     register_secret(pem)
     for line in pem.splitlines():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from updater.bump.model import BumpPlan
 from updater.errors import AuthFailed, BadInput, UpdaterError
+from updater.auth import AppOptions, RepoAuth, open_api, repo_auth
 from updater.forges.base import (
     ForgeTarget,
     Mergeability,
@@ -22,10 +23,9 @@ from updater.forges.base import (
     Provider,
     PullRequest,
     detect_target,
-    open_provider,
 )
 from updater.forges.settings import ProviderSettings
-from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
+from updater.git.credentials import Credentials, split_url_credentials
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.output import Landed, emit, print_pr, render_pr
@@ -65,19 +65,26 @@ class PrSettings:
     app: InstallationTokens | None = None  # GitHub App auth: API and git use its installation tokens
 
     @classmethod
-    def from_request(cls, request: BumpRequest, env: Mapping[str, str]) -> PrSettings:
+    def from_request(cls, request: BumpRequest, env: Mapping[str, str], *,
+                     auth: RepoAuth | None = None) -> PrSettings:
+        """`auth`: a GitHub App's credentials the caller already holds for the repository (reused)."""
         if request.repo is None:
             raise BadInput("--repo is required for pull-request mode")
         images = tuple(str(ImageRef.parse(image)) for image in request.image)
         forge = detect_target(split_url_credentials(request.repo)[0], provider=request.provider,
                               api_url=request.api_url, token_env=request.token_env, env=env)
-        app: InstallationTokens | None = None
-        if request.app_id or request.app_private_key_env or request.app_private_key_file:
-            url, credentials, app, forge = _app_credentials(request, env, forge)
+        app = AppOptions.from_values(vars(request), env)
+        if app.given:
+            if auth is None or auth.app is None or auth.forge is None:
+                auth = repo_auth(request.repo, env, token_env=request.token_env, app=app,
+                                 provider=request.provider, api_url=request.api_url)
+            assert auth.forge is not None  # App auth always knows its forge
+            url, credentials, forge = auth.url, auth.credentials, auth.forge
         else:
             # The forge's own variable first (a CI job may hold both GITHUB_TOKEN and GITLAB_TOKEN).
             token_env = request.token_env or (forge.token_env if env.get(forge.token_env, "").strip() else None)
-            url, credentials = resolve_credentials(request.repo, env, token_env=token_env)
+            auth = repo_auth(request.repo, env, token_env=token_env, app=app)
+            url, credentials = auth.url, auth.credentials
             forge = replace(forge, token_env=(credentials.source or "").removeprefix("$") or forge.token_env)
         if not credentials.token:
             raise AuthFailed(f"no token for the {forge.provider} API: export {forge.token_env} "
@@ -102,36 +109,18 @@ class PrSettings:
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
                    base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
                    paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all,
-                   app=app)
+                   app=auth.app)
 
 
-def _app_credentials(request: BumpRequest, env: Mapping[str, str],
-                     forge: ForgeTarget) -> tuple[str, Credentials, InstallationTokens, ForgeTarget]:
-    """GitHub App auth: the key is checked before any request, then the installation for the
-    repository is found and its first token minted (a revoked installation fails here, exit 6)."""
-    if forge.provider != "github":
-        raise BadInput(f"--app-id: GitHub Apps authenticate on GitHub only, and {request.repo} is a "
-                       f"{forge.provider} repository: use a token (--token-env)")
-    from updater.forges.github_app import InstallationTokens, read_app_key  # PyGithub: imported only when used
-
-    key = read_app_key(request.app_id or "", key_env=request.app_private_key_env,
-                       key_file=request.app_private_key_file, env=env)
-    assert request.repo is not None  # checked by the caller
-    url = split_url_credentials(request.repo)[0]
-    tokens = InstallationTokens(key, api_url=forge.api_url, project=forge.project)
-    credentials = Credentials(tokens.token(), "x-access-token", f"{key.name} installation {tokens.installation_id}",
-                              current=tokens.token)
-    return url, credentials, tokens, replace(forge, token_env=credentials.source or key.name)
-
-
-def run_pr(request: BumpRequest, env: Mapping[str, str]) -> int:
-    emit(propose(request, env), as_json=request.json)
+def run_pr(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
+    """`auth`: credentials the caller already holds for this repository (promote's)."""
+    emit(propose(request, env, auth=auth), as_json=request.json)
     return 0
 
 
-def propose(request: BumpRequest, env: Mapping[str, str]) -> Landed:
+def propose(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> Landed:
     """All of `run_pr` but the print."""
-    settings = PrSettings.from_request(request, env)
+    settings = PrSettings.from_request(request, env, auth=auth)
     result = bump_pr(settings)
     if request.message:
         # The branch commit's message is the PR's state (title, table, marker): it cannot be templated.
@@ -154,7 +143,7 @@ def bump_pr(settings: PrSettings) -> LandingResult:
     if not settings.images:
         raise BadInput("--mode pr needs --image: the new reference(s) to propose")
     with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
-        provider = _provider(settings)
+        provider = api_provider(settings)
         target = pr_body.target_name(target=settings.target, paths=settings.paths, images=settings.images)
         app = ImageRef.parse(settings.images[0]).name.rsplit("/", 1)[-1]
         branch = pr_body.branch_name(settings.branch_template, base=ws.branch, target=target, app=app)
@@ -172,7 +161,7 @@ def rebase_all(settings: PrSettings, *, every: bool = False) -> tuple[list[Landi
     results: list[LandingResult] = []
     failures: list[UpdaterError] = []
     with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
-        provider = _provider(settings)
+        provider = api_provider(settings)
         lander = PrLander(ws, provider, settings.options)
         ours = [(pr, state) for pr in provider.list_open(head_prefix=prefix)
                 if (state := pr_body.parse_marker(pr.body)) is not None]  # skip PRs on matching branches not ours
@@ -209,16 +198,11 @@ def branch_prefix(template: str | None) -> str:
     return text.split("{", 1)[0]
 
 
-def _provider(settings: PrSettings) -> Provider:
-    assert settings.credentials.token  # checked in from_args
-    if settings.app is not None:
-        from updater.forges.github import GitHubProvider  # PyGithub is slow to import: only now
-        from updater.forges.github_app import APP_PERMISSION
-
-        return cast(Provider, GitHubProvider(settings.forge, token=settings.credentials.token,
-                                             settings=settings.provider, auth=settings.app.auth,
-                                             permission=APP_PERMISSION))
-    return open_provider(settings.forge, token=settings.credentials.token, settings=settings.provider)
+def api_provider(settings: PrSettings, *, permission: str | None = None) -> Provider:
+    """The forge API client of these settings (a GitHub App's installation auth when they have one);
+    `permission`: what a 403 names the App as needing (default: what a PR-mode bump needs)."""
+    auth = RepoAuth(settings.url, settings.credentials, settings.app, settings.forge)
+    return open_api(settings.forge, auth, settings=settings.provider, permission=permission)
 
 
 def _print(results: list[LandingResult], settings: PrSettings, *, single: bool) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from updater.auth import RepoAuth
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.model import BumpPlan
 from updater.errors import PolicyRefused
@@ -33,8 +34,9 @@ from updater.options.request import BumpRequest
 log = logging.getLogger("updater.landing")
 
 
-def run_push(request: BumpRequest, env: Mapping[str, str]) -> int:
-    settings = settings_from_request(request, env)
+def run_push(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
+    """`auth`: credentials the caller already holds for this repository (promote's)."""
+    settings = settings_from_request(request, env, auth=auth)
     print_push(land_push(settings), settings)
     return 0
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from updater.bump.governance import Governance
 from updater.bump.kube_schema import resolve_version
 from updater.errors import BadInput
-from updater.git.credentials import Credentials, resolve_credentials
+from updater.auth import AppOptions, RepoAuth, repo_auth
+from updater.git.credentials import Credentials
 from updater.git.identity import Identity
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
@@ -48,19 +49,28 @@ class LandingSettings:
     governance: Governance | None = None  # the repository's policy: checked on every plan, before a push
 
 
-def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> LandingSettings:
-    """Validate the request of `updater bump --repo ... --mode push` and read the environment, once."""
+def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
+                          auth: RepoAuth | None = None) -> LandingSettings:
+    """Validate the request of `updater bump --repo ... --mode push` and read the environment, once.
+    `auth`: a GitHub App's credentials the caller already holds for the repository (reused)."""
     if request.repo is None:
         raise BadInput("--repo is required for push mode")
-    url, credentials = resolve_credentials(request.repo, env, token_env=request.token_env)
     if not request.image:
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
+    images = tuple(ImageRef.parse(text) for text in request.image)
     template = request.message or DEFAULT_TEMPLATE
     check_template(template)
+    # a GitHub App's installation tokens (refreshed before each git command) or the token; the key is
+    # read and the installation found here, before the first clone (a revoked one: exit 6)
+    app = AppOptions.from_values(vars(request), env)
+    if auth is None or auth.app is None or not app.given:
+        auth = repo_auth(request.repo, env, token_env=request.token_env, app=app, provider=request.provider,
+                         api_url=request.api_url)
+    url, credentials = auth.url, auth.credentials
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
-        images=tuple(ImageRef.parse(text) for text in request.image),
+        images=images,
         requested=request.image,
         branch=request.branch or None,
         paths=request.path,

@@ -117,7 +117,11 @@ def _target(flags: Mapping[str, Any], env: Mapping[str, str], remote: RemoteRead
             from updater.repo_config import read_repo_config
 
             remote = read_repo_config
-        config = remote(repo, branch=flags.get("branch"), token_env=flags.get("token_env"), env=env)
+        from updater.auth import AppOptions  # the .updater.yml read authenticates as the run will
+
+        config = remote(repo, branch=flags.get("branch"), token_env=flags.get("token_env"), env=env,
+                        app=AppOptions.from_values(flags, env), provider=flags.get("provider"),
+                        api_url=flags.get("api_url"))
     if config is None:
         where = (flags.get("dir") or ".") if repo is None else repo
         raise BadInput(f"--target {name!r} needs a config file: no .updater.yml in {where} (or give --config)")

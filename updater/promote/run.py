@@ -1,7 +1,9 @@
 """One promotion: read the source environment's versions on the branch, check the agent's evidence
 on the commit that introduced them (or a later one that still holds them), then land exactly those versions in the target environment
 through the bump landing (a `BumpRequest` for `--target APP/TO`, then the PR or push mode as
-`updater bump` chooses it). The environment mapping is handed in; nothing here reads `os.environ`.
+`updater bump` chooses it). Authentication is `updater.auth`'s (a token or a GitHub App, as for bump);
+without a forge token, push mode promotes with --no-verify (nothing reads the API) and the gate is
+refused naming what to set. The environment mapping is handed in; nothing here reads `os.environ`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from updater.auth import STATUSES_READ, AppOptions, RepoAuth, forge_auth, open_api
 from updater.config import Config
-from updater.errors import BadInput, PolicyRefused
+from updater.errors import AuthFailed, BadInput, PolicyRefused
+from updater.forges.base import Provider
+from updater.forges.settings import ProviderSettings
 from updater.options.request import BumpRequest, build_request
 from updater.promote.evidence import Verdict, verdict
 from updater.promote.source import SourceVersions, source_versions
+from updater.retry import API_RETRY
 
 log = logging.getLogger("updater.promote")
 
@@ -51,28 +57,35 @@ def steps(config: Config, app: str, *, source: str | None, target: str | None, f
 
 
 def promote_step(step: Step, config: Config, flags: Mapping[str, Any], env: Mapping[str, str], *,
-                 verify: bool, wait: float, land: Callable[[BumpRequest], int],
+                 verify: bool, wait: float, land: Callable[[BumpRequest, RepoAuth], int],
                  sleep: Callable[[float], None] = time.sleep) -> int:
-    """Promote one step; `flags` are the repository flags passed on to bump (repo, provider, ...)."""
+    """Promote one step; `flags` are the repository flags passed on to bump (repo, provider, ...);
+    `land` lands the bump request (with the credentials the step authenticated with)."""
     from updater.git.workspace import Workspace
-    from updater.landing.pr import PrSettings
-    from updater.forges.base import open_provider
 
     name = f"{step.app}/{step.target}"
-    probe = build_request({**flags, "target": name, "image": None}, env, command="bump")
-    settings = PrSettings.from_request(replace(probe, image=()), env)  # the forge, the token, early checks
+    def known(*_: object, **__: object) -> Config:
+        return config  # read once by the command: the requests do not clone the repository again for it
+
+    probe = build_request({**flags, "target": name, "image": None}, env, command="bump", remote=known)
+    if probe.repo is None:
+        raise BadInput("--repo is required: the manifest repository to promote in")
+    # a token or a GitHub App (the same options as bump); the gate's reads use it, then the bump does
+    auth = forge_auth(probe.repo, env, token_env=probe.token_env, app=AppOptions.from_values(vars(probe), env),
+                      provider=probe.provider, api_url=probe.api_url)
+    provider = _statuses_api(auth, probe, verify=verify)  # before the clone: a missing token fails fast
     source = config.target(f"{step.app}/{step.source}")
     paths = tuple(source.settings.get("paths", ()))
-    with Workspace.clone(settings.url, credentials=settings.credentials, branch=probe.branch,
-                         shallow=False) as ws:
+    with Workspace.clone(auth.url, credentials=auth.credentials, branch=probe.branch, shallow=False) as ws:
         versions: SourceVersions = source_versions(ws.root, paths, image=source.image, where=source.name)
         introduced = ws.last_commit(versions.files) or ws.head()
         # the agent reports the commit it deployed, often a later one than the bump; any commit from the
         # bump to the tip holds the same versions at these paths, so its evidence counts
         holding = ws.first_parent_since(introduced) or [introduced]
-    provider = open_provider(settings.forge, token=settings.credentials.token or "", settings=settings.provider)
 
     def look() -> Verdict:
+        if provider is None:  # --no-verify without a forge API to ask: nothing read, the body says so
+            return Verdict(False, introduced, (), "the agent's statuses were not read (no forge token)")
         verdicts = [verdict(commit, provider.commit_statuses(commit)) for commit in holding]
         return next((v for v in verdicts if v.ok), next((v for v in verdicts if v.statuses), verdicts[-1]))
 
@@ -89,5 +102,25 @@ def promote_step(step: Step, config: Config, flags: Mapping[str, Any], env: Mapp
     log.info("promoting %s from %s to %s (%s)", ", ".join(versions.refs), step.source, step.target, found.reason)
     body = f"Promotes {step.app} from {step.source} to {step.target}.\n\n{found.markdown()}"
     request = build_request({**flags, "target": name, "image": list(versions.refs), "body": body}, env,
-                            command="bump")
-    return land(request)
+                            command="bump", remote=known)
+    return land(request, auth)  # the bump reuses the App's installation tokens (no second mint)
+
+
+def _statuses_api(auth: RepoAuth, probe: BumpRequest, *, verify: bool) -> Provider | None:
+    """The forge API the gate reads the agent's statuses from; None when promoting unverified without
+    one (push mode to a repository with no forge token: nothing needs the API). The gate without
+    credentials is AuthFailed (exit 6), without a known forge BadInput (exit 2), naming what to do."""
+    if not auth.can_call_api:
+        if verify:
+            raise AuthFailed(f"updater promote reads the agent's updater/<cluster> commit statuses on {auth.url} "
+                             "through the forge API and has no token: export GITHUB_TOKEN or GITLAB_TOKEN (or name "
+                             "one with --token-env, or use --app-id with its private key), or promote unverified "
+                             "with --no-verify")
+        return None
+    if auth.forge is None:
+        if verify:
+            raise BadInput(f"--repo {auth.url}: cannot tell which forge holds the agent's commit statuses; add "
+                           "--provider github|gitlab (and --api-url), or promote unverified with --no-verify")
+        return None
+    api = ProviderSettings(retry=replace(API_RETRY, attempts=min(probe.retries, API_RETRY.attempts)))
+    return open_api(auth.forge, auth, settings=api, permission=STATUSES_READ)
