@@ -22,6 +22,7 @@ from updater.bump.model import BumpPlan
 from updater.errors import PolicyRefused
 from updater.git.identity import Identity
 from updater.git.workspace import Workspace
+from updater.landing import api_commit
 from updater.landing.message import render_message
 from updater.landing.output import print_push
 from updater.landing.result import LandingResult, Outcome
@@ -63,6 +64,9 @@ class PushMode:
         self._author: Identity | None = None
         self._pushed: tuple[str, BumpPlan] | None = None  # (commit, plan) of the last push tried
         self._tip = ""
+        forge, token = settings.api_forge, settings.credentials.token
+        self._commits = (api_commit.open_commits(forge, token=token, settings=settings.api)
+                         if forge is not None and token else None)  # --commit-via api: GitHub commits
 
     def __enter__(self) -> PushMode:
         return self
@@ -120,6 +124,10 @@ class PushMode:
         apply_plan(workspace.root, plan)
         author = self._author or author_for(workspace, s.author)
         message = render_message(s.message_template, plan, s.requested, s.ci)
+        if self._commits is not None:  # GitHub makes (and signs) the commit; a moved tip is PushRejected
+            commit = api_commit.commit_on(self._commits, branch=workspace.branch, tip=self._tip, message=message,
+                                          plan=plan)
+            return self._result("pushed", plan, commit=commit)
         commit = workspace.commit(message, files=plan.files, author=author, committer=s.committer or author)
         self._pushed = (commit, plan)
         workspace.push()

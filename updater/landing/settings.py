@@ -15,8 +15,11 @@ from pathlib import Path
 
 from updater.bump.governance import Governance
 from updater.errors import BadInput
+from updater.forges.base import ForgeTarget
+from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
+from updater.landing.api_commit import api_settings, push_target
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
@@ -44,6 +47,9 @@ class LandingSettings:
     json: bool = False
     workdir: Path | None = None  # where the temporary clone goes (None: the system temp dir)
     governance: Governance | None = None  # the repository's policy: checked on every plan, before a push
+    # --commit-via api: the GitHub repository whose API makes the commit (None: git commit + push)
+    api_forge: ForgeTarget | None = None
+    api: ProviderSettings = field(default_factory=ProviderSettings)
 
 
 def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> LandingSettings:
@@ -55,6 +61,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
     template = request.message or DEFAULT_TEMPLATE
     check_template(template)
+    api_forge = push_target(request, env, credentials)
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
@@ -73,6 +80,8 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         dry_run=request.dry_run,
         json=request.json,
         governance=request.governance,
+        api_forge=api_forge,
+        api=api_settings(request),
     )
 
 
