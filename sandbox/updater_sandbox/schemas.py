@@ -40,9 +40,13 @@ def operations(service: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+GRAPHQL_COMMITS = "github-graphql-commits.graphql"  # createCommitOnBranch / updateRefs (see PROVENANCE.md)
+
+
 def graphql_sdl() -> str:
-    """GitHub's GraphQL schema, cut to the types the forge resolves."""
-    return str(spec("github")["x-github-graphql-subset"]["sdl"])
+    """GitHub's GraphQL schema, cut to the types the forge resolves: the OpenAPI file's subset, then
+    the commit mutations' part (which repeats `type Mutation`, `Commit` and `Ref` with its own fields)."""
+    return str(spec("github")["x-github-graphql-subset"]["sdl"]) + "\n\n" + (CONTRACTS / GRAPHQL_COMMITS).read_text()
 
 
 def _resolve(service: str, node: dict[str, Any]) -> dict[str, Any]:
