@@ -22,7 +22,7 @@ from typing import Any
 
 from github import GithubException
 
-from updater.errors import AuthFailed, PushRejected, RemoteError, UpdaterError
+from updater.errors import AuthFailed, PolicyRefused, PushRejected, RemoteError, UpdaterError
 from updater.forges.base import ForgeRefused, ForgeTarget
 from updater.forges.github import GitHubProvider
 from updater.forges.settings import ProviderSettings
@@ -146,6 +146,9 @@ class GitHubCommits:
     def _refused(self, what: str, errors: Sequence[Mapping[str, Any]]) -> UpdaterError:
         detail = "; ".join(str(e.get("message") or e.get("type") or e) for e in errors)
         where = f"GitHub API ({self.target.api_url}, {self.target.project}): {what}"
+        if "protected branch" in detail.lower() or "rule violation" in detail.lower():
+            # as a refused push: the branch's protection wants a pull request (exit 4)
+            return PolicyRefused(f"{where}: refused by branch protection ({detail}); use --mode pr")
         if any(e.get("type") == "FORBIDDEN" for e in errors):
             return AuthFailed(f"{where}: forbidden ({detail}); the token in {self.target.token_env} needs "
                               "Contents: read and write (classic: the repo scope)")
