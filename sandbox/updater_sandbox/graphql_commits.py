@@ -22,7 +22,7 @@ from typing import Any
 
 from updater import proc
 from updater_sandbox import github_json as J
-from updater_sandbox import merging, protection, web_flow
+from updater_sandbox import github_apps, merging, protection, web_flow
 from updater_sandbox.bare import ZERO, BareRepo, Person, RefMoved
 from updater_sandbox.graphql_parser import GraphQLError, Resolved
 from updater_sandbox.state import Repo, Store
@@ -41,6 +41,11 @@ def generic_error() -> GraphQLError:
 def mutations(store: Store, req: Request, login: str, repository: Callable[[Repo], Resolved]) -> dict[str, Mutation]:
     """The two mutations, for `login` (the token's user); `repository` resolves a repository object."""
 
+    def check_write() -> None:
+        refused = github_apps.may_write_contents(store, req.token)
+        if refused is not None:
+            raise GraphQLError(refused, "FORBIDDEN")
+
     def commit_object(repo: Repo, sha: str) -> Resolved:
         info = repo.bare.commit(sha)
         headline, _, body = info.message.partition("\n")
@@ -49,6 +54,7 @@ def mutations(store: Store, req: Request, login: str, repository: Callable[[Repo
                 "url": f"{req.base}/{repo.full_name}/commit/{sha}", "repository": repository(repo)}
 
     def create_commit(args: dict[str, Any]) -> Resolved:
+        check_write()
         inp = args.get("input") or {}
         where = inp.get("branch") or {}
         full_name = str(where.get("repositoryNameWithOwner") or "")
@@ -89,6 +95,7 @@ def mutations(store: Store, req: Request, login: str, repository: Callable[[Repo
                 "ref": {"__typename": "Ref", "id": f"REF_{repo.id}_{ref}", "name": name, "prefix": "refs/heads/"}}
 
     def update_refs(args: dict[str, Any]) -> Resolved:
+        check_write()
         inp = args.get("input") or {}
         node = str(inp.get("repositoryId") or "")
         repo = store.repo_by_id(int(node[2:])) if node.startswith("R_") and node[2:].isdigit() else None

@@ -16,6 +16,7 @@ from tests.landing.pr_support import REPO, app_files, settings
 from tests.landing.push_helpers import ROOT, cli_env
 from updater.landing.pr import bump_pr
 from updater_sandbox import web_flow
+from updater_sandbox.bare import BareRepo
 from updater_sandbox.forge import Forge
 from updater_sandbox.web import LoggedRequest
 
@@ -39,6 +40,12 @@ def _run(forge: Forge, tmp_path: Path, repo: str, image: str, *extra: str, via: 
                           env=_env(forge, tmp_path), capture_output=True, text=True, timeout=120)
 
 
+def _tip(bare: BareRepo, rev: str) -> str:
+    sha = bare.rev_parse(rev)
+    assert sha, rev
+    return sha
+
+
 def _verify(forge: Forge, repo: str, sha: str) -> subprocess.CompletedProcess[str]:
     """`git verify-commit` against the forge's web-flow key, as a client that trusts GitHub would."""
     bare = forge.repo(repo).bare
@@ -51,7 +58,7 @@ def _verify(forge: Forge, repo: str, sha: str) -> subprocess.CompletedProcess[st
 def test_push_mode_lands_a_signed_commit_whose_tree_is_what_git_mode_makes(forge: Forge, tmp_path: Path) -> None:
     for name in ("acme/via-git", "acme/via-api"):
         forge.create_repo(name, app_files(3, shared=True))
-    seed = forge.repo("acme/via-api").bare.rev_parse("main")
+    seed = _tip(forge.repo("acme/via-api").bare, "main")
     since = len(forge.requests)
     done = _run(forge, tmp_path, "acme/via-api", "ghcr.io/acme/app01:2.0.0", "--json")
     api_calls = [r for r in forge.requests[since:] if r.service in API]
@@ -59,10 +66,10 @@ def test_push_mode_lands_a_signed_commit_whose_tree_is_what_git_mode_makes(forge
     assert done.returncode == 0 and by_git.returncode == 0, done.stderr + by_git.stderr
 
     api_bare, git_bare = forge.repo("acme/via-api").bare, forge.repo("acme/via-git").bare
-    head = api_bare.rev_parse("main")
+    head = _tip(api_bare, "main")
     assert json.loads(done.stdout)["commit_sha"] == head
     assert api_bare.commit(head).parents == (seed,)
-    assert api_bare.commit(head).tree == git_bare.commit(git_bare.rev_parse("main")).tree  # byte-identical files
+    assert api_bare.commit(head).tree == git_bare.commit(_tip(git_bare, "main")).tree  # byte-identical files
     assert api_bare.changed_files(seed, head) == ["apps/app01/deploy.yaml", "clusters/prod/versions.yaml"]
     assert [f"{r.method} {r.service}" for r in api_calls] == ["POST graphql"]  # one call: createCommitOnBranch
 
@@ -70,7 +77,7 @@ def test_push_mode_lands_a_signed_commit_whose_tree_is_what_git_mode_makes(forge
     assert "\ngpgsig -----BEGIN SSH SIGNATURE-----" in raw
     assert "\ncommitter GitHub <noreply@github.com>" in raw and "\nauthor sandbox-bot <" in raw
     assert _verify(forge, "acme/via-api", head).returncode == 0
-    unsigned = git_bare.rev_parse("main")
+    unsigned = _tip(git_bare, "main")
     assert _verify(forge, "acme/via-git", unsigned).returncode != 0  # the check can fail
     assert forge.token not in done.stdout + done.stderr + by_git.stdout + by_git.stderr
 
@@ -97,7 +104,7 @@ def test_a_stale_head_is_a_race_retried_from_the_new_tip(forge: Forge, tmp_path:
     done = _run(forge, tmp_path, REPO, "ghcr.io/acme/app01:2.0.0", *FAST)
     assert done.returncode == 0, done.stderr
     bare = forge.repo(REPO).bare
-    head = bare.rev_parse("main")
+    head = _tip(bare, "main")
     assert moved and bare.commit(head).parents == (moved[0],)  # on top of the commit that raced it
     assert json.loads(done.stdout)["attempts"] == 2
     assert "Expected branch to point to" in done.stderr
@@ -115,8 +122,8 @@ def test_pr_mode_opens_and_then_replaces_the_branch_with_one_signed_commit_on_th
     calls = [f"{r.method} {r.service} {r.operation or ''}".strip() for r in forge.requests[since:] if r.service in API]
     assert first.outcome == "created"
     pull = forge.pull(REPO, first.pr_number or 0)
-    head = bare.rev_parse(pull.head)
-    assert head == first.commit_sha and bare.commit(head).parents == (bare.rev_parse("main"),)
+    head = _tip(bare, pull.head)
+    assert head == first.commit_sha and bare.commit(head).parents == (_tip(bare, "main"),)
     assert "updater-state" in bare.commit(head).message or "<!--" in bare.commit(head).message
     assert "gpgsig" in bare.git("cat-file", "commit", head).out
     assert not [b for b in bare.branches() if b.startswith("updater-scratch/")]  # the scratch branch is gone
@@ -127,8 +134,8 @@ def test_pr_mode_opens_and_then_replaces_the_branch_with_one_signed_commit_on_th
     second = bump_pr(settings(forge, "github", "--image", "ghcr.io/acme/app01:1.2.0", "--commit-via", "api",
                               "--target", "app01"))
     assert (second.outcome, second.pr_number) == ("updated", first.pr_number)
-    head = bare.rev_parse(pull.head)
-    assert bare.commit(head).parents == (bare.rev_parse("main"),)  # regenerated on the new base, one commit
+    head = _tip(bare, pull.head)
+    assert bare.commit(head).parents == (_tip(bare, "main"),)  # regenerated on the new base, one commit
     assert "ghcr.io/acme/app01:1.2.0" in bare.git("show", f"{head}:apps/app01/deploy.yaml").out
     assert _verify(forge, REPO, head).returncode == 0
     assert not [b for b in bare.branches() if b.startswith("updater-scratch/")]
@@ -137,11 +144,11 @@ def test_pr_mode_opens_and_then_replaces_the_branch_with_one_signed_commit_on_th
 
 def test_api_on_gitlab_is_bad_input_naming_the_flag(forge: Forge, tmp_path: Path) -> None:
     forge.create_repo(REPO, app_files(1), hook_style="gitlab")
-    before = forge.repo(REPO).bare.rev_parse("main")
+    before = _tip(forge.repo(REPO).bare, "main")
     done = _run(forge, tmp_path, REPO, "ghcr.io/acme/app00:2.0.0", provider="gitlab")
     assert done.returncode == 2
     assert "--commit-via api" in done.stderr and "--commit-via git" in done.stderr
-    assert forge.repo(REPO).bare.rev_parse("main") == before
+    assert _tip(forge.repo(REPO).bare, "main") == before
     assert forge.token not in done.stderr + done.stdout
     assert [r for r in forge.requests if r.service == "git"] == []  # refused before any clone
 
@@ -178,3 +185,37 @@ def test_32_concurrent_api_bumps_of_different_images_all_land(forge: Forge, tmp_
     assert all(forge.token not in out + err for _, out, err in results)
     print(f"32 api-mode bumps landed in {time.monotonic() - started:.1f}s; attempts "
           f"{sorted(json.loads(out)['attempts'] for _, out, _ in results)}")
+
+
+def test_a_read_only_token_is_an_auth_failure_naming_the_variable(forge: Forge, tmp_path: Path) -> None:
+    forge.create_repo(REPO, app_files(1))
+    forge.store.logins["read-only-token-77"] = "sandbox-reader"
+    forge.store.read_only.add("read-only-token-77")
+    before = _tip(forge.repo(REPO).bare, "main")
+    done = subprocess.run(_argv(forge, REPO, "ghcr.io/acme/app00:2.0.0", "--token-env", "RO_TOKEN"), cwd=ROOT,
+                          env={**_env(forge, tmp_path), "RO_TOKEN": "read-only-token-77"}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 6, done.stderr
+    assert "RO_TOKEN" in done.stderr and "Contents" in done.stderr
+    assert "read-only-token-77" not in done.stderr + done.stdout
+    assert _tip(forge.repo(REPO).bare, "main") == before
+
+
+def test_two_pr_bumps_racing_for_one_pull_request_both_end_up_in_it(forge: Forge) -> None:
+    forge.create_repo(REPO, app_files(2))
+    configs = [settings(forge, "github", "--image", f"ghcr.io/acme/app0{i}:1.1.0", "--commit-via", "api",
+                        "--target", "both", "--retry-wait", "0.05", "--retry-wait-max", "0.5") for i in (0, 1)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(bump_pr, configs))
+    assert sorted(r.outcome for r in results) in (["created", "updated"], ["created", "created"])
+    assert len({r.pr_number for r in results}) == 1
+    bare = forge.repo(REPO).bare
+    pull = forge.pull(REPO, results[0].pr_number or 0)
+    head = _tip(bare, pull.head)
+    assert bare.commit(head).parents == (_tip(bare, "main"),)
+    for i in (0, 1):  # neither bump was lost to the other's branch replacement
+        assert f"ghcr.io/acme/app0{i}:1.1.0" in bare.git("show", f"{head}:apps/app0{i}/deploy.yaml").out
+    assert not [b for b in bare.branches() if b.startswith("updater-scratch/")]
+    assert len([p for p in forge.repo(REPO).pulls.values() if p.state == "open"]) == 1

@@ -25,7 +25,8 @@ def _gql(forge: Forge, query: str, **variables: Any) -> dict[str, Any]:
     answer = requests.post(f"{forge.url}/api/graphql", json={"query": query, "variables": variables},
                            headers={"Authorization": f"bearer {forge.token}"}, timeout=30)
     assert answer.status_code == 200
-    return answer.json()
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def _commit(forge: Forge, branch: str, expected: str, files: dict[str, bytes], deletions: tuple[str, ...] = (),
@@ -122,3 +123,16 @@ def test_update_refs_is_all_or_nothing_against_before_oids(forge: Forge) -> None
         {"name": "refs/heads/scratch", "beforeOid": oid, "afterOid": zero}]})
     assert "errors" not in right
     assert bare.branches() == {"main": oid, "pr": oid}
+
+
+def test_a_token_that_cannot_write_contents_is_forbidden(forge: Forge) -> None:
+    head = _setup(forge)
+    forge.store.logins["read-only-token"] = "sandbox-reader"
+    forge.store.read_only.add("read-only-token")
+    answer = requests.post(f"{forge.url}/api/graphql", timeout=30, headers={"Authorization": "bearer read-only-token"},
+                           json={"query": CREATE, "variables": {"input": {
+                               "branch": {"repositoryNameWithOwner": REPO, "branchName": "main"},
+                               "message": {"headline": "x"}, "expectedHeadOid": head}}}).json()
+    assert answer["errors"][0]["type"] == "FORBIDDEN"
+    assert answer["errors"][0]["message"] == "Resource not accessible by personal access token"
+    assert forge.repo(REPO).bare.rev_parse("main") == head

@@ -19,6 +19,7 @@ from base64 import b64encode
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from github import GithubException
 
@@ -101,8 +102,9 @@ class GitHubCommits:
             raise
 
     def delete_branch(self, branch: str) -> None:
-        repo = self.provider.repository
-        self.provider.call(f"delete branch {branch}", lambda: repo.get_git_ref(f"heads/{branch}").delete())
+        # REST `DELETE git/refs/heads/<branch>` (a lazy PyGithub GitRef would send it to `git/ref/`, a 404)
+        requester, url = self.provider.requester, f"{self.provider.repository.url}/git/refs/heads/{quote(branch)}"
+        self.provider.call(f"delete branch {branch}", lambda: requester.requestJsonAndCheck("DELETE", url))
 
     def head(self, branch: str) -> str | None:
         repo = self.provider.repository
