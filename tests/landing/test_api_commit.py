@@ -219,3 +219,16 @@ def test_two_pr_bumps_racing_for_one_pull_request_both_end_up_in_it(forge: Forge
         assert f"ghcr.io/acme/app0{i}:1.1.0" in bare.git("show", f"{head}:apps/app0{i}/deploy.yaml").out
     assert not [b for b in bare.branches() if b.startswith("updater-scratch/")]
     assert len([p for p in forge.repo(REPO).pulls.values() if p.state == "open"]) == 1
+
+
+def test_a_branch_that_wants_pull_requests_refuses_the_api_commit_as_a_push_would(forge: Forge, tmp_path: Path) -> None:
+    from updater_sandbox.state import Protection
+
+    forge.create_repo(REPO, app_files(1))
+    forge.protect(REPO, "main", Protection())  # changes must be made through a pull request
+    before = _tip(forge.repo(REPO).bare, "main")
+    done = _run(forge, tmp_path, REPO, "ghcr.io/acme/app00:2.0.0", *FAST)
+    assert done.returncode == 4, done.stderr
+    assert "Changes must be made through a pull request" in done.stderr and "--mode pr" in done.stderr
+    assert _tip(forge.repo(REPO).bare, "main") == before
+    assert len([r for r in forge.log_for("graphql")]) == 1  # refused at once, not retried

@@ -7,7 +7,9 @@
 - decide: nothing left (the base has it all: close the PR), or a newer version already proposed
   (the skeleton's refused / superseded rule);
 - publish: replace the branch with `--force-with-lease` against the head it read (a lost race,
-  `PushRejected`, retries the attempt), then tell the forge (`updater.landing.pr_publish`). The
+  `PushRejected`, retries the attempt; `--commit-via api`: GitHub makes the commit and the branch
+  moves by compare-and-swap, see `updater.landing.api_commit`), then tell the forge
+  (`updater.landing.pr_publish`). The
   branch commit carries the state, so a run that dies between push and PR is repaired by the next.
 """
 

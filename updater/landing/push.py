@@ -8,7 +8,8 @@ module is push mode's steps (`PushMode`):
 - nothing to do: the tip already carries the bump (another pipeline pushed the same image) →
   "unchanged", no commit, exit 0; a *newer* version on the tip is the skeleton's superseded rule;
 - publish: validate, write, commit and push (one atomic ref update: a run that fails or is killed
-  pushes nothing).
+  pushes nothing); with `--commit-via api` GitHub makes the commit instead, on the tip this attempt
+  planned on (`updater.landing.api_commit`), and a moved tip is the same race as a rejected push.
 `run_push(request, env)` is the CLI entry (dispatched from `updater.commands.bump`).
 """
 
