@@ -232,3 +232,16 @@ def test_a_branch_that_wants_pull_requests_refuses_the_api_commit_as_a_push_woul
     assert "Changes must be made through a pull request" in done.stderr and "--mode pr" in done.stderr
     assert _tip(forge.repo(REPO).bare, "main") == before
     assert len([r for r in forge.log_for("graphql")]) == 1  # refused at once, not retried
+
+
+def test_a_502_from_the_graphql_endpoint_is_retried_and_the_bump_lands_once(forge: Forge, tmp_path: Path) -> None:
+    from updater_sandbox import faults
+
+    forge.create_repo(REPO, app_files(1))
+    seed = _tip(forge.repo(REPO).bare, "main")
+    forge.inject(faults.http_status(502, service="graphql", times=2))
+    done = _run(forge, tmp_path, REPO, "ghcr.io/acme/app00:2.0.0", *FAST)
+    assert done.returncode == 0, done.stderr
+    bare = forge.repo(REPO).bare
+    assert bare.commit(_tip(bare, "main")).parents == (seed,)  # one commit, not one per try
+    assert [r.status for r in forge.log_for("graphql")] == [502, 502, 200]
