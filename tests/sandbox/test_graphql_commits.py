@@ -48,7 +48,7 @@ def _setup(forge: Forge) -> str:
 def _chmod(forge: Forge, path: str) -> str:
     """A commit on main making `path` executable (so the mode kept by additions is observable)."""
     bare = forge.repo(REPO).bare
-    entries = bare.git("ls-tree", "main").out.replace(f"100644 blob", "100644 blob")
+    entries = bare.git("ls-tree", "main").out
     lines = [line.replace("100644", "100755", 1) if line.endswith(f"\t{path}") else line for line in entries.splitlines()]
     tree = bare.git("mktree", input=("\n".join(lines) + "\n").encode()).out.strip()
     env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@x"}
