@@ -9,6 +9,7 @@
 
     python bench/bench_pr.py                       # both providers, 20 apps
     python bench/bench_pr.py --providers gitlab --apps 8
+    python bench/bench_pr.py --providers github --apps 8 --commit-via api   # GitHub makes the commits
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tests.landing.pr_support import REPO, TOKEN_VAR, api_url, app_files, merge 
 from updater_sandbox.forge import Forge  # noqa: E402
 
 API = ("github", "graphql", "gitlab")
+CLI_EXTRA: list[str] = []  # flags every CLI run gets (--commit-via api)
 
 
 def env(forge: Forge, provider: str, tmp: Path) -> dict[str, str]:
@@ -43,7 +45,7 @@ def env(forge: Forge, provider: str, tmp: Path) -> dict[str, str]:
 
 def cli(forge: Forge, provider: str, command: str, *extra: str) -> list[str]:
     args = [sys.executable, "-m", "updater", "-q", command, "--repo", forge.repo_url(REPO), "--provider", provider,
-            "--api-url", api_url(forge, provider), "--json", *extra]
+            "--api-url", api_url(forge, provider), "--json", *CLI_EXTRA, *extra]
     return args + (["--mode", "pr"] if command == "bump" else [])
 
 
@@ -121,7 +123,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", type=int, default=20)
     parser.add_argument("--providers", nargs="+", default=["github", "gitlab"], choices=["github", "gitlab"])
+    parser.add_argument("--commit-via", choices=["git", "api"], default="git", help="api: GitHub only")
     args = parser.parse_args()
+    CLI_EXTRA[:] = ["--commit-via", args.commit_via]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pr-") as tmp:
         for provider in args.providers:

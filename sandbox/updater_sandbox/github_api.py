@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from updater_sandbox import github_json as J
-from updater_sandbox import merging, schemas
+from updater_sandbox import merging, schemas, web_flow
 from updater_sandbox.bare import ZERO, RefMoved
 from updater_sandbox.state import Pull, Repo, Store, now_iso
 from updater_sandbox.web import ApiError, Request, Response, Router, paginate
@@ -219,6 +219,8 @@ def get_commit(store: Store, req: Request, owner: str, repo: str, ref: str) -> R
         raise ApiError(422, J.error(422, f"No commit found for SHA: {unquote(ref)}"))
     info = r.bare.commit(sha)
     body = {**J.commit(req, r, info), "files": [], "stats": {"total": 0, "additions": 0, "deletions": 0}}
+    # GitHub's signature check (web-flow for the forge's own API commits); only here: it costs a git process
+    body["commit"]["verification"] = web_flow.verification(store, r.bare, sha)
     return ok("repos/get-commit", body)
 
 

@@ -223,3 +223,14 @@ def check_token(store: Store, token: str | None, *, method: str, path: str, git_
                                                                      ("read", "write")):
         return _error(403, "Resource not accessible by integration")
     return None
+
+
+def may_write_contents(store: Store, token: str) -> str | None:
+    """None when `token` may write a repository's contents through the API (createCommitOnBranch,
+    updateRefs), else GitHub's refusal message: a read-only token, or an installation token without
+    `contents: write`."""
+    registry = getattr(store, "github_apps", None)
+    if registry is not None and token in registry.tokens:
+        ok = registry.tokens[token].installation.permissions.get("contents") == "write"
+        return None if ok else "Resource not accessible by integration"
+    return "Resource not accessible by personal access token" if token in store.read_only else None

@@ -1,172 +1,24 @@
-"""GitHub GraphQL at `/api/graphql`, just enough of it: a small parser for queries and mutations
-(aliases, arguments, variables, inline fragments), and resolvers for the subset in the vendored SDL —
-`repository.pullRequest`, `node`, `viewer`, `rateLimit`, and the mutations
+"""GitHub GraphQL at `/api/graphql`, just enough of it: the endpoint, and resolvers for the subset in
+the vendored SDL — `repository.pullRequest`, `node`, `viewer`, `rateLimit`, and the mutations
 `enablePullRequestAutoMerge`, `disablePullRequestAutoMerge`, `updatePullRequestBranch`,
-`mergePullRequest`. Errors are GitHub's: HTTP 200 with `errors[{type, message, path}]`.
+`mergePullRequest` (plus `createCommitOnBranch` and `updateRefs` from `updater_sandbox.graphql_commits`).
+The language itself is `updater_sandbox.graphql_parser`. Errors are GitHub's: HTTP 200 with
+`errors[{type, message, path}]` (no `type` for GitHub's generic "Something went wrong").
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from updater_sandbox import merging
+from updater_sandbox import graphql_commits, merging
+from updater_sandbox.graphql_parser import GraphQLError, Parser, Resolved, execute
 from updater_sandbox.options import NO_PROTECTION
 from updater_sandbox.state import AutoMerge, Pull, Repo, Store, now_iso
 from updater_sandbox.web import Request, Response
 
-_TOKEN = re.compile(r'\s*(?:(#[^\n]*)|("(?:[^"\\]|\\.)*")|(\.\.\.)|([{}()\[\]:$!=@,|&])|(-?\d+(?:\.\d+)?)|(\w+))')
 STATE = {"clean": "CLEAN", "dirty": "DIRTY", "behind": "BEHIND", "blocked": "BLOCKED", "unstable": "UNSTABLE",
          "draft": "DRAFT", "unknown": "UNKNOWN", "has_hooks": "HAS_HOOKS"}
-
-
-class GraphQLError(Exception):
-    def __init__(self, message: str, kind: str = "UNPROCESSABLE") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass
-class Field:
-    name: str
-    alias: str
-    args: dict[str, Any] = field(default_factory=dict)
-    selections: list[Field] | None = None
-
-
-class _Parser:
-    def __init__(self, text: str, variables: dict[str, Any]) -> None:
-        self.tokens = [t for t in self._lex(text) if not t.startswith("#") and t != ","]
-        self.pos = 0
-        self.variables = variables
-
-    @staticmethod
-    def _lex(text: str) -> list[str]:
-        tokens, pos = [], 0
-        text = text.rstrip()
-        while pos < len(text):
-            match = _TOKEN.match(text, pos)
-            if not match or match.end() == pos:
-                raise GraphQLError(f"Parse error on {text[pos:pos + 10]!r}", "PARSE")
-            tokens.append(match.group().strip())
-            pos = match.end()
-        return tokens
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise GraphQLError(f"Parse error: expected {expected or 'more'}, got {token!r}", "PARSE")
-        self.pos += 1
-        return token
-
-    def document(self) -> tuple[str, list[Field]]:
-        kind = "query"
-        if self.peek() in ("query", "mutation"):
-            kind = self.take()
-            if self.peek() not in ("{", "("):
-                self.take()  # operation name
-            if self.peek() == "(":
-                depth = 0
-                while True:  # variable definitions: their values arrive in `variables`
-                    token = self.take()
-                    depth += token == "("
-                    depth -= token == ")"
-                    if depth == 0:
-                        break
-        return kind, self.selection_set()
-
-    def selection_set(self) -> list[Field]:
-        self.take("{")
-        fields: list[Field] = []
-        while self.peek() != "}":
-            if self.peek() == "...":
-                self.take()
-                if self.peek() == "on":
-                    self.take()
-                    self.take()
-                fields += self.selection_set()
-                continue
-            name = self.take()
-            alias = name
-            if self.peek() == ":":
-                self.take()
-                name = self.take()
-            args = self.arguments() if self.peek() == "(" else {}
-            while self.peek() == "@":  # directives are accepted and ignored
-                self.take()
-                self.take()
-                if self.peek() == "(":
-                    self.arguments()
-            sub = self.selection_set() if self.peek() == "{" else None
-            fields.append(Field(name, alias, args, sub))
-        self.take("}")
-        return fields
-
-    def arguments(self) -> dict[str, Any]:
-        self.take("(")
-        args = {}
-        while self.peek() != ")":
-            name = self.take()
-            self.take(":")
-            args[name] = self.value()
-        self.take(")")
-        return args
-
-    def value(self) -> Any:
-        token = self.take()
-        if token == "$":
-            return self.variables.get(self.take())
-        if token.startswith('"'):
-            return json.loads(token)  # GraphQL's string escapes are JSON's
-        if token == "[":
-            items = []
-            while self.peek() != "]":
-                items.append(self.value())
-            self.take("]")
-            return items
-        if token == "{":
-            obj = {}
-            while self.peek() != "}":
-                key = self.take()
-                self.take(":")
-                obj[key] = self.value()
-            self.take("}")
-            return obj
-        if re.fullmatch(r"-?\d+", token):
-            return int(token)
-        if re.fullmatch(r"-?\d+\.\d+", token):
-            return float(token)
-        return {"true": True, "false": False, "null": None}.get(token, token)  # enums stay strings
-
-
-Resolved = dict[str, Any]  # field name -> value or callable(args) -> value
-
-
-def _execute(fields: list[Field], obj: Resolved, path: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields:
-        if f.name == "__typename":
-            out[f.alias] = obj.get("__typename")
-            continue
-        if f.name not in obj:
-            raise GraphQLError(f"Field '{f.name}' doesn't exist on type '{obj.get('__typename', 'Query')}'",
-                               "undefinedField")
-        value = obj[f.name]
-        if callable(value):
-            value = value(f.args)
-        if f.selections is not None and value is not None:
-            if isinstance(value, list):
-                value = [_execute(f.selections, v, path + [f.alias]) for v in value]
-            else:
-                value = _execute(f.selections, value, path + [f.alias])
-        out[f.alias] = value
-    return out
 
 
 def _actor(req: Request, login: str) -> Resolved:
@@ -275,7 +127,8 @@ def _mutations(store: Store, req: Request) -> dict[str, Callable[[dict[str, Any]
         return payload(inp, repo, p)
 
     return {"enablePullRequestAutoMerge": enable, "disablePullRequestAutoMerge": disable,
-            "updatePullRequestBranch": update_branch, "mergePullRequest": merge}
+            "updatePullRequestBranch": update_branch, "mergePullRequest": merge,
+            **graphql_commits.mutations(store, req, login, lambda repo: _repository(store, req, repo))}
 
 
 def _query_root(store: Store, req: Request) -> Resolved:
@@ -304,7 +157,7 @@ def handle(store: Store, req: Request) -> Response:
         raise_body = {"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"}
         return Response(400, raise_body)
     try:
-        kind, fields = _Parser(body["query"], body.get("variables") or {}).document()
+        kind, fields = Parser(body["query"], body.get("variables") or {}).document()
         root = _mutations(store, req) if kind == "mutation" else _query_root(store, req)
     except GraphQLError as err:
         return Response(200, {"errors": [{"message": str(err), "type": err.kind}]})
@@ -312,9 +165,10 @@ def handle(store: Store, req: Request) -> Response:
     errors = []
     for f in fields:  # each top-level field stands alone, as GitHub does
         try:
-            data.update(_execute([f], root, []))
+            data.update(execute([f], root, []))
         except GraphQLError as err:
             data[f.alias] = None
-            errors.append({"type": err.kind, "path": [f.alias], "locations": [], "message": str(err)})
+            errors.append({**({"type": err.kind} if err.kind else {}), "path": [f.alias], "locations": [],
+                           "message": str(err)})
     return Response(200, {"data": data, **({"errors": errors} if errors else {})})
 

@@ -75,8 +75,10 @@ def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() 
 def test_every_option_flag_is_accepted_by_the_bump_parser() -> None:
     parser = argparse.ArgumentParser()
     bump.configure(parser)
-    values = {o.name: ("true" if o.kind == "bool" else "squash" if o.name == "merge-method"
-                       else "pr" if o.name == "mode" else "github" if o.name == "provider"
+    from updater.options.table import OPTIONS as ROWS
+
+    choices = {r.ci_input: r.choices[-1] for r in ROWS if r.ci_input and r.choices}  # a valid value of each choice
+    values = {o.name: ("true" if o.kind == "bool" else choices[o.name] if o.name in choices
                        else "5" if o.name.startswith("retr") else "x") for o in OPTIONS}
     args = parser.parse_args(to_argv(values))
     assert args.image == ["x"] and args.auto_merge and args.retries == 5 and args.path == ["x"]

@@ -33,7 +33,8 @@ def check_jsonschema(schema: str, path: Path) -> None:
 def test_each_section_has_complete_named_examples() -> None:
     assert [e.path for e in examples("GitHub Actions")] == [".github/workflows/release.yml",
                                                            ".github/workflows/release-app.yml",
-                                                           ".github/workflows/release-app-token.yml"]
+                                                           ".github/workflows/release-app-token.yml",
+                                                           ".github/workflows/release-verified.yml"]
     assert [e.path for e in examples("GitLab CI")] == [".gitlab-ci.yml"]
     assert [e.path for e in examples("GitLab tokens")] == [".gitlab-ci.yml", ".gitlab-ci.yml"]
 

@@ -137,3 +137,24 @@ def test_a_token_without_pull_requests_write_fails_with_exit_6_naming_the_permis
     assert "Resource not accessible by integration" in done.stderr
     assert "pull_requests: write" in done.stderr
     assert open_pulls(forge) == []
+
+
+
+def test_api_commits_as_an_app_are_authored_by_its_bot_and_need_contents_write(app_forge):
+    """--commit-via api: GitHub (the forge) authors the commit as the installation's bot; once the
+    installation may only read contents, the commit is refused (exit 6) and nothing is left behind."""
+    forge, app = app_forge
+    installation = github_apps.install(forge.store, app, [REPO])
+    result = bump_pr(_settings(forge, "--commit-via", "api"))
+    assert result.outcome == "created"
+    bare = forge.repo(REPO).bare
+    raw = bare.git("cat-file", "commit", result.commit_sha).out
+    assert f"\nauthor {app.slug}[bot] <" in raw and "\ngpgsig " in raw
+
+    installation.permissions["contents"] = "read"
+    branches = bare.branches()
+    with pytest.raises(AuthFailed, match="Resource not accessible by integration") as refused:
+        bump_pr(settings(forge, "github", "--image", "ghcr.io/acme/app01:1.2.0", "--app-id", str(APP_ID),
+                         "--app-private-key-env", "APP_KEY", "--commit-via", "api", env={"APP_KEY": PRIVATE}))
+    assert refused.value.exit_code == 6
+    assert bare.branches() == branches  # the PR branch untouched, the scratch branch deleted again

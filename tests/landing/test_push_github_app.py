@@ -116,3 +116,18 @@ def test_push_mode_app_auth_needs_a_github_forge(forge, tmp_path):
                     "--app-private-key-env", "APP_KEY"], tmp_path, {"APP_KEY": PRIVATE})
     assert done.returncode == 2, done.stderr
     assert "GitHub Apps authenticate on GitHub only" in done.stderr
+
+
+def test_push_mode_commit_via_api_as_an_app_lands_a_verified_commit(app_forge, tmp_path):
+    # the two halves of issue 16 together: GitHub App auth (whose tokens refresh per request) for
+    # the GraphQL commit of push mode's --commit-via api
+    forge, app = app_forge
+    github_apps.install(forge.store, app, [REPO])
+    done = _cli(forge, tmp_path, "--commit-via", "api", "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"outcome": "pushed"' in done.stdout and "1.1.0" in _main(forge)
+    bare = forge.repo(REPO).bare
+    assert "gpgsig" in bare.git("cat-file", "commit", "main").out  # made (and signed) by the forge's API
+    posts = [r for r in forge.requests if r.method == "POST" and r.path.endswith("/graphql")]
+    assert posts and all(r.status == 200 for r in posts)
+    assert_no_secrets(done.stdout + done.stderr, forge)

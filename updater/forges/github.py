@@ -191,6 +191,19 @@ class GitHubProvider:
         """The PR as GitHub shows it now (its head may lag a push by seconds)."""
         return self._remember(self._call(f"read pull request #{pr.number}", lambda: self._fetch(pr.number)))
 
+    # -- for `updater.forges.github_commits` (verified commits through the same client) --------
+    @property
+    def repository(self) -> Any:
+        return self._repo
+
+    @property
+    def requester(self) -> Any:
+        return self._client.requester
+
+    def call(self, what: str, call: Callable[[], T]) -> T:
+        """`call` under this provider's API retry policy, PyGithub's errors translated."""
+        return self._call(what, call)
+
     # -- plumbing ------------------------------------------------------------------------------
     def _fetch(self, number: int) -> GhPull:
         raw = self._repo.get_pull(number)

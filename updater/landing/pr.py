@@ -28,6 +28,7 @@ from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, split_url_credentials
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
+from updater.landing.api_commit import API, check_forge, warn_author
 from updater.landing.output import Landed, emit, print_pr, render_pr
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
@@ -73,6 +74,9 @@ class PrSettings:
         images = tuple(str(ImageRef.parse(image)) for image in request.image)
         forge = detect_target(split_url_credentials(request.repo)[0], provider=request.provider,
                               api_url=request.api_url, token_env=request.token_env, env=env)
+        if request.commit_via == API:  # GitHub's mutation: refused on another forge before any token is read
+            check_forge(forge, request.repo)
+            warn_author(request)
         app = AppOptions.from_values(vars(request), env)
         if app.given:
             if auth is None or auth.app is None or auth.forge is None:
@@ -101,7 +105,7 @@ class PrSettings:
             allow_missing=request.allow_missing, validate=not request.no_validate, dry_run=request.dry_run,
             kube_version=schema_version(request),
             author=author, committer=identity(request.committer, "--committer") or author, retry=retry,
-            governance=request.governance,
+            governance=request.governance, commit_via=request.commit_via,
         )
         api = ProviderSettings(retry=replace(API_RETRY, attempts=min(request.retries, API_RETRY.attempts),
                                              timeout=min(request.retry_timeout, API_RETRY.timeout)),

@@ -7,7 +7,9 @@
 - decide: nothing left (the base has it all: close the PR), or a newer version already proposed
   (the skeleton's refused / superseded rule);
 - publish: replace the branch with `--force-with-lease` against the head it read (a lost race,
-  `PushRejected`, retries the attempt), then tell the forge (`updater.landing.pr_publish`). The
+  `PushRejected`, retries the attempt; `--commit-via api`: GitHub makes the commit and the branch
+  moves by compare-and-swap, see `updater.landing.api_commit`), then tell the forge
+  (`updater.landing.pr_publish`). The
   branch commit carries the state, so a run that dies between push and PR is repaired by the next.
 """
 
@@ -25,7 +27,7 @@ from updater.errors import PolicyRefused
 from updater.forges.base import MergeMethod, Provider, PullRequest
 from updater.git.identity import Identity
 from updater.git.workspace import Workspace
-from updater.landing import pr_body
+from updater.landing import api_commit, pr_body
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.pr_publish import Checkout, Publication, Publisher
 from updater.landing.result import LandingResult
@@ -55,6 +57,7 @@ class PrOptions:
     committer: Identity | None = None  # None: the author
     retry: RetrySettings = RetrySettings()
     governance: Governance | None = None  # the repository's policy, checked on each new bump before a push
+    commit_via: str = "git"  # api: GitHub makes the branch commit (`updater.landing.api_commit`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class PrLander:
         self.checkout = Checkout(ws)
         self.publisher = Publisher(provider, options, self.checkout)
         self.author = author_for(ws, options.author)  # once per clone, the same rule as push mode
+        # --commit-via api: GitHub commits through the provider's own client (and its App auth, if any)
+        self.commits = api_commit.commits_of(provider) if options.commit_via == api_commit.API else None
 
     def land(self, proposal: Proposal, *, known: PullRequest | None = None) -> LandingResult:
         return land(_ProposalMode(self, proposal, known), retry=self.options.retry, dry_run=self.options.dry_run,
@@ -229,6 +234,9 @@ class _ProposalMode:
     def _push(self, state: ProposalState, plan: BumpPlan, title: str) -> str:
         lander, p = self.lander, self.p
         message = pr_body.commit_message(state, plan.changes, title_text=title)
+        if lander.commits is not None:  # PushRejected when another run moved the branch first, as below
+            return api_commit.replace_branch(lander.commits, branch=p.branch, base_sha=self.current.base_sha,
+                                             expected=self.current.head_sha, message=message, plan=plan)
         author = lander.author
         sha = lander.ws.commit(message, files=list(plan.files), author=author,
                                committer=lander.options.committer or author)

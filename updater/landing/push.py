@@ -8,7 +8,8 @@ module is push mode's steps (`PushMode`):
 - nothing to do: the tip already carries the bump (another pipeline pushed the same image) →
   "unchanged", no commit, exit 0; a *newer* version on the tip is the skeleton's superseded rule;
 - publish: validate, write, commit and push (one atomic ref update: a run that fails or is killed
-  pushes nothing).
+  pushes nothing); with `--commit-via api` GitHub makes the commit instead, on the tip this attempt
+  planned on (`updater.landing.api_commit`), and a moved tip is the same race as a rejected push.
 `run_push(request, env)` is the CLI entry (dispatched from `updater.commands.bump`).
 """
 
@@ -17,12 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from updater.auth import RepoAuth
+from updater.auth import RepoAuth, open_api
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.model import BumpPlan
 from updater.errors import PolicyRefused
 from updater.git.identity import Identity
 from updater.git.workspace import Workspace
+from updater.landing import api_commit
 from updater.landing.message import render_message
 from updater.landing.output import print_push
 from updater.landing.result import LandingResult, Outcome
@@ -65,6 +67,12 @@ class PushMode:
         self._author: Identity | None = None
         self._pushed: tuple[str, BumpPlan] | None = None  # (commit, plan) of the last push tried
         self._tip = ""
+        forge = settings.api_forge
+        # --commit-via api: GitHub makes the commits, authenticated as git is (an App's tokens refresh)
+        self._commits = (api_commit.commits_of(open_api(forge, settings.auth or RepoAuth(settings.repo_url,
+                                                                                        settings.credentials),
+                                                        settings=settings.api))
+                         if forge is not None and settings.credentials.token else None)
 
     def __enter__(self) -> PushMode:
         return self
@@ -122,6 +130,10 @@ class PushMode:
         apply_plan(workspace.root, plan)
         author = self._author or author_for(workspace, s.author)
         message = render_message(s.message_template, plan, s.requested, s.ci)
+        if self._commits is not None:  # GitHub makes (and signs) the commit; a moved tip is PushRejected
+            commit = api_commit.commit_on(self._commits, branch=workspace.branch, tip=self._tip, message=message,
+                                          plan=plan)
+            return self._result("pushed", plan, commit=commit)
         commit = workspace.commit(message, files=plan.files, author=author, committer=s.committer or author)
         self._pushed = (commit, plan)
         workspace.push()

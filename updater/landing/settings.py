@@ -17,8 +17,11 @@ from updater.bump.governance import Governance
 from updater.bump.kube_schema import resolve_version
 from updater.errors import BadInput
 from updater.auth import AppOptions, RepoAuth, repo_auth
+from updater.forges.base import ForgeTarget
+from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials
 from updater.git.identity import Identity
+from updater.landing.api_commit import api_settings, push_target
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
@@ -47,6 +50,10 @@ class LandingSettings:
     json: bool = False
     workdir: Path | None = None  # where the temporary clone goes (None: the system temp dir)
     governance: Governance | None = None  # the repository's policy: checked on every plan, before a push
+    # --commit-via api: the GitHub repository whose API makes the commit (None: git commit + push)
+    api_forge: ForgeTarget | None = None
+    api: ProviderSettings = field(default_factory=ProviderSettings)
+    auth: RepoAuth | None = None  # how the API authenticates (a GitHub App's tokens, refreshed per request)
 
 
 def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
@@ -67,6 +74,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
         auth = repo_auth(request.repo, env, token_env=request.token_env, app=app, provider=request.provider,
                          api_url=request.api_url)
     url, credentials = auth.url, auth.credentials
+    api_forge = push_target(request, env, credentials)
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
@@ -86,6 +94,9 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
         dry_run=request.dry_run,
         json=request.json,
         governance=request.governance,
+        api_forge=api_forge,
+        api=api_settings(request),
+        auth=auth,
     )
 
 

@@ -53,6 +53,7 @@ class BumpRequest:
     message: str | None = None
     author: str | None = None
     committer: str | None = None
+    commit_via: str = "git"  # git: commit + push; api: GitHub's createCommitOnBranch (signed by GitHub)
     retries: int = 20
     retry_timeout: float = 300.0
     retry_wait: float = 0.25

@@ -155,6 +155,14 @@ OPTIONS: tuple[Option, ...] = (
            commands=BOTH, group=REPO, metavar="'NAME <EMAIL>'", ci_input="committer",
            ci_help="committer, 'Name <email>'", env=("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"),
            from_env=_identity_from("COMMITTER")),
+    Option("commit_via", "--commit-via", "str", "git: commit in the clone and git push; api: GitHub makes the commit "
+           "(GraphQL createCommitOnBranch), signs it and shows it as Verified, for branches that require signed "
+           "commits; its author is the token's user or app (--author/--committer do not apply). GitHub only",
+           default="git", reason="git push works on every forge and keeps --author; api is GitHub's alone",
+           commands=BOTH, group=REPO, choices=("git", "api"), config_key="commit-via",
+           config_help="How the bump commit is made: git (commit and push) or api (GitHub creates and signs it; "
+                       "GitHub only): --commit-via.",
+           ci_input="commit-via", ci_help="git or api (GitHub only: GitHub creates and signs the commit)"),
     Option("retries", "--retries", "int", "attempts at most for push races and transient failures (1: no retry)",
            default=20, reason="a race means progress; 32 racers needed up to 10 tries on a loaded 2-core box",
            commands=BOTH, group=REPO, metavar="N", ci_input="retries",
