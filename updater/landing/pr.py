@@ -26,6 +26,7 @@ from updater.forges.base import (
 )
 from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, resolve_credentials, split_url_credentials
+from updater.git.signing import CommitSigning, load_signing
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.output import print_pr
@@ -63,6 +64,7 @@ class PrSettings:
     json: bool
     every: bool = False  # rebase --all
     app: InstallationTokens | None = None  # GitHub App auth: API and git use its installation tokens
+    signing: CommitSigning | None = None  # --sign: every commit of the PR branch is signed
 
     @classmethod
     def from_request(cls, request: BumpRequest, env: Mapping[str, str]) -> PrSettings:
@@ -86,6 +88,7 @@ class PrSettings:
         pr_body.check_templates(title_template=request.title, body_template=request.body,
                                 branch_template=request.pr_branch)
         author = identity(request.author, "--author")
+        signing = load_signing(request.sign, key_env=request.signing_key_env, env=env)
         source, pipeline = pr_body.source_links(env)
         options = PrOptions(
             title=request.title, body=request.body, labels=request.label, reviewers=request.reviewer,
@@ -101,7 +104,7 @@ class PrSettings:
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
                    base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
                    paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all,
-                   app=app)
+                   app=app, signing=signing)
 
 
 def _app_credentials(request: BumpRequest, env: Mapping[str, str],
@@ -147,7 +150,8 @@ def bump_pr(settings: PrSettings) -> LandingResult:
     """Propose `settings.images` in the target's PR (opening, updating or closing it)."""
     if not settings.images:
         raise BadInput("--mode pr needs --image: the new reference(s) to propose")
-    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base,
+                         signing=settings.signing) as ws:
         provider = _provider(settings)
         target = pr_body.target_name(target=settings.target, paths=settings.paths, images=settings.images)
         app = ImageRef.parse(settings.images[0]).name.rsplit("/", 1)[-1]
@@ -165,7 +169,8 @@ def rebase_all(settings: PrSettings, *, every: bool = False) -> tuple[list[Landi
     prefix = branch_prefix(settings.branch_template)
     results: list[LandingResult] = []
     failures: list[UpdaterError] = []
-    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base,
+                         signing=settings.signing) as ws:
         provider = _provider(settings)
         lander = PrLander(ws, provider, settings.options)
         ours = [(pr, state) for pr in provider.list_open(head_prefix=prefix)

@@ -17,6 +17,7 @@ from updater.bump.governance import Governance
 from updater.errors import BadInput
 from updater.git.credentials import Credentials, resolve_credentials
 from updater.git.identity import Identity
+from updater.git.signing import CommitSigning, load_signing
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
@@ -44,6 +45,7 @@ class LandingSettings:
     json: bool = False
     workdir: Path | None = None  # where the temporary clone goes (None: the system temp dir)
     governance: Governance | None = None  # the repository's policy: checked on every plan, before a push
+    signing: CommitSigning | None = None  # --sign: every commit signed (the key checked before the clone)
 
 
 def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> LandingSettings:
@@ -55,6 +57,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         raise BadInput("--image is required: give the new reference, e.g. --image ghcr.io/acme/api:1.4.2")
     template = request.message or DEFAULT_TEMPLATE
     check_template(template)
+    signing = load_signing(request.sign, key_env=request.signing_key_env, env=env)
     return LandingSettings(
         repo_url=url,
         credentials=credentials,
@@ -73,6 +76,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str]) -> Landi
         dry_run=request.dry_run,
         json=request.json,
         governance=request.governance,
+        signing=signing,
     )
 
 
