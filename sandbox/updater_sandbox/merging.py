@@ -12,6 +12,7 @@ import time
 
 from dataclasses import dataclass
 
+from updater_sandbox import signing
 from updater_sandbox.bare import BareRepo, Person, RefMoved
 from updater_sandbox.state import Pull, Repo, Store, now_iso
 
@@ -37,6 +38,7 @@ class Mergeability:
     any_ci: str  # the combined status of every context ("pending" when there is none)
     checking: str = "checking"  # GitLab's word while not checked (options.gitlab_checking_status)
     lagging_head: str | None = None  # options.head_lag: the previous head GitHub still shows
+    unsigned: bool = False  # the base requires signed commits and one of the pull request's is not verified
 
     @property
     def github_head_sha(self) -> str | None:
@@ -75,8 +77,10 @@ def assess(store: Store, repo: Repo, pull: Pull) -> Mergeability:
     checked = store.settled(pull, (base, head))
     conflict = checked and repo.bare.merge_tree(base, head) is None
     behind = not repo.bare.is_ancestor(base, head)
+    unsigned = bool(protection and protection.required_signatures) and not signing.all_verified(
+        repo, repo.bare.commits_between(base, head))
     return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status,
-                        shown if shown != head else None)
+                        shown if shown != head else None, unsigned)
 
 
 def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, str]:
@@ -92,7 +96,7 @@ def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, 
         return True, "draft"
     if m.behind and protection and protection.strict:
         return True, "behind"
-    if m.required_ci != "success":
+    if m.required_ci != "success" or m.unsigned:  # GitHub blocks a PR with unverified commits
         return True, "blocked"
     if m.any_ci == "failure" or (m.any_ci == "pending" and repo.latest_statuses(m.head_sha or "")):
         return True, "unstable"
@@ -141,6 +145,8 @@ def merge(store: Store, repo: Repo, pull: Pull, *, method: str, by: str, sha: st
     if m.conflict:
         raise Refused("conflict", "Pull Request is not mergeable")
     state = gitlab_state(repo, pull, m) if gitlab else github_state(repo, pull, m)[1]
+    if m.unsigned and not gitlab:
+        raise Refused("not_mergeable", "Commits must have verified signatures.")
     if state not in ("clean", "unstable", "mergeable", "has_hooks"):
         raise Refused("not_mergeable", f"Pull Request is not mergeable ({state})")
     allowed = {"merge": repo.settings.allow_merge_commit, "squash": repo.settings.allow_squash_merge,

@@ -149,6 +149,20 @@ def trust_gpg_key(store: Store, armored: str) -> GpgKey:
     return entry
 
 
+_verified: set[tuple[str, str]] = set()  # (repository path, sha) found verified: keys are only ever added
+
+
+def all_verified(repo: Repo, shas: list[str]) -> bool:
+    """Whether every commit in `shas` verifies (merges ask often: positive answers are remembered)."""
+    for sha in shas:
+        key = (str(repo.bare.path), sha)
+        if key not in _verified:
+            if not verified(repo, sha):
+                return False
+            _verified.add(key)
+    return True
+
+
 def verified(repo: Repo, sha: str) -> bool:
     """Whether `sha` carries a signature by a key this forge trusts (what GitHub shows as Verified)."""
     root = keys_dir(repo)

@@ -16,6 +16,7 @@ import requests
 from tests.landing.pr_support import api_url
 from tests.landing.push_helpers import cli_env, deployment, run_bump, start_bump
 from tests.landing.test_push_races import wait_all
+from tests.sandbox.forgehelp import wait_for
 from tests.signkeys import GpgPair, SshPair, gpg_pair, ssh_pair
 from updater_sandbox.forge import Forge
 from updater_sandbox.state import Protection
@@ -220,3 +221,19 @@ def test_eight_concurrent_signed_bumps_all_land_signed(forge: Forge, tmp_path: P
     for app in APPS:
         assert f"ghcr.io/acme/{app}:1.1.0" in bare.git("show", f"main:apps/{app}/deploy.yaml").out
     assert os.listdir(tmp_path / "cli-tmp") == []  # every run removed its clone and its key
+
+
+def test_signed_pr_auto_merges_into_a_branch_that_requires_signatures(forge: Forge, tmp_path: Path) -> None:
+    """GitHub blocks a pull request with unverified commits from merging: with --sign it merges."""
+    files = {f"apps/{app}/deploy.yaml": deployment(app, f"ghcr.io/acme/{app}:1.0.0") for app in APPS}
+    forge.create_repo(REPO, files)
+    forge.protect(REPO, "main", Protection(required_signatures=True))  # pull requests only
+    key = ssh_pair(tmp_path / "keys")
+    _register_ssh(forge, key)
+    run = run_bump(forge.repo_url(REPO), "ghcr.io/acme/app4:1.1.0", env=_env(tmp_path, forge, key.private),
+                   extra=["--mode", "pr", "--provider", "github", "--api-url", forge.github_api_url, "--sign", "ssh",
+                          "--auto-merge", *FAST])
+    assert run.returncode == 0, run.stderr
+    [pull] = forge.repo(REPO).pulls.values()
+    assert wait_for(lambda: forge.pull(REPO, pull.number).merged or None, timeout=30)
+    assert "ghcr.io/acme/app4:1.1.0" in forge.repo(REPO).bare.git("show", "main:apps/app4/deploy.yaml").out

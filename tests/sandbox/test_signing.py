@@ -8,11 +8,12 @@ from pathlib import Path
 
 import subprocess
 
+import github
 import pytest
 import requests
 
 from tests.gitrepos import git, write_tree
-from tests.sandbox.forgehelp import Workspace, github_client
+from tests.sandbox.forgehelp import Workspace, github_client, wait_for
 from tests.signkeys import gpg_pair, ssh_pair, ssh_signing_config
 from updater_sandbox.forge import Forge
 from updater_sandbox.state import Protection
@@ -120,3 +121,24 @@ def test_pygithub_reads_the_rule(forge: Forge) -> None:
     assert branch.get_required_signatures() is True
     branch.remove_required_signatures()
     assert branch.get_required_signatures() is False
+
+
+def test_a_pull_request_with_an_unverified_commit_is_blocked_until_signed(forge: Forge, tmp_path: Path) -> None:
+    forge.create_repo("acme/gitops")
+    forge.protect("acme/gitops", "main", Protection(required_signatures=True))
+    work = Workspace(forge, "acme/gitops", tmp_path)
+    work.commit_on("topic", {"a.txt": "a\n"}, "unsigned")  # an unprotected branch takes it
+    repo = github_client(forge).get_repo("acme/gitops")
+    pr = repo.create_pull(base="main", head="topic", title="a")
+    assert wait_for(lambda: repo.get_pull(pr.number).mergeable_state != "unknown" and
+                    repo.get_pull(pr.number).mergeable_state) == "blocked"
+    with pytest.raises(github.GithubException) as refused:
+        pr.merge()
+    assert refused.value.status == 405 and "Commits must have verified signatures" in str(refused.value.data)
+    key = ssh_pair(tmp_path / "keys")
+    forge.trust_signing_key("bot@example.com", key.public)
+    work.git("checkout", "-q", "topic")
+    work.git(*ssh_signing_config(key.path), "commit", "-q", "--amend", "-m", "signed")
+    work.git("push", "-q", "-f", "origin", "topic")
+    assert wait_for(lambda: repo.get_pull(pr.number).mergeable_state == "clean" or None)
+    assert pr.merge().merged
