@@ -79,7 +79,10 @@ while read -r old new ref; do
     fi
   fi
   [ "$sign" != 0 ] && [ "$new" != "$z" ] || continue
-  if [ "$old" = "$z" ]; then commits=$(git rev-list "$new" --not --all); else commits=$(git rev-list "$old..$new"); fi
+  # GitHub checks what the branch gains; GitLab only commits new to the repository (its new_commits)
+  if [ "$old" = "$z" ] || [ "$sign" = p ]; then commits=$(git rev-list "$new" --not --all)
+  else commits=$(git rev-list "$old..$new")
+  fi
   for c in $commits; do
     signed "$sign" "$c" || {{ say unsigned; break; }}
   done

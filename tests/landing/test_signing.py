@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.landing.pr_support import api_url
-from tests.landing.push_helpers import cli_env, deployment, run_bump, start_bump
+from tests.landing.push_helpers import ROOT, cli_env, deployment, run_bump, start_bump
 from tests.landing.test_push_races import wait_all
 from tests.sandbox.forgehelp import wait_for
 from tests.signkeys import GpgPair, SshPair, gpg_pair, ssh_pair
@@ -237,3 +239,26 @@ def test_signed_pr_auto_merges_into_a_branch_that_requires_signatures(forge: For
     [pull] = forge.repo(REPO).pulls.values()
     assert wait_for(lambda: forge.pull(REPO, pull.number).merged or None, timeout=30)
     assert "ghcr.io/acme/app4:1.1.0" in forge.repo(REPO).bare.git("show", "main:apps/app4/deploy.yaml").out
+
+
+def test_updater_rebase_signs_the_commits_it_makes_again(forge: Forge, tmp_path: Path) -> None:
+    """A regenerated merge request branch is a new commit: GitLab's push rule checks it too."""
+    _repo(forge, hook_style="gitlab")
+    key = ssh_pair(tmp_path / "keys")
+    env = _env(tmp_path, forge, key.private, token="GITLAB_TOKEN")
+    forge_flags = ["--provider", "gitlab", "--api-url", forge.gitlab_api_url, *FAST]
+    run = run_bump(forge.repo_url(REPO), "ghcr.io/acme/app5:1.1.0", env=env,
+                   extra=["--mode", "pr", "--sign", "ssh", *forge_flags])
+    assert run.returncode == 0, run.stderr
+    [pull] = forge.repo(REPO).pulls.values()
+    first = forge.repo(REPO).bare.rev_parse(pull.head)
+    forge.commit(REPO, "main", {"README.md": "moved on\n"}, "base moves")
+    rebase = [sys.executable, "-m", "updater", "rebase", "--repo", forge.repo_url(REPO), "--all", *forge_flags]
+    unsigned = subprocess.run(rebase, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert unsigned.returncode == 4 and "Commit must be signed" in unsigned.stderr
+    signed = subprocess.run([*rebase, "--sign", "ssh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert signed.returncode == 0, signed.stderr
+    head = forge.repo(REPO).bare.rev_parse(pull.head)
+    assert head != first and forge.repo(REPO).bare.is_ancestor(forge.repo(REPO).bare.rev_parse("main") or "", head)
+    assert forge.verified(REPO, head) is False  # GitLab only asks for a signature; the key is not registered
+    assert "gpgsig" in forge.repo(REPO).bare.git("cat-file", "commit", head).out
