@@ -259,6 +259,6 @@ def test_updater_rebase_signs_the_commits_it_makes_again(forge: Forge, tmp_path:
     signed = subprocess.run([*rebase, "--sign", "ssh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert signed.returncode == 0, signed.stderr
     head = forge.repo(REPO).bare.rev_parse(pull.head)
-    assert head != first and forge.repo(REPO).bare.is_ancestor(forge.repo(REPO).bare.rev_parse("main") or "", head)
+    assert head is not None and head != first and forge.repo(REPO).bare.is_ancestor(forge.repo(REPO).bare.rev_parse("main") or "", head)
     assert forge.verified(REPO, head) is False  # GitLab only asks for a signature; the key is not registered
     assert "gpgsig" in forge.repo(REPO).bare.git("cat-file", "commit", head).out
