@@ -216,11 +216,13 @@ def main(env: Mapping[str, str] | None = None) -> int:
             register_secret(value)
             print(f"::add-mask::{escape_data(value)}", flush=True)  # before anything else reaches the log
     # The runner masks a multi-line secret line by line only if told each line: the PEM's body lines.
-    key = env.get(APP_KEY_INPUT, env.get(APP_KEY_INPUT.replace("-", "_"), ""))
-    for line in key.replace("\\n", "\n").splitlines():
-        if line.strip() and not line.startswith("-----"):
-            register_secret(line.strip())
-            print(f"::add-mask::{escape_data(line.strip())}", flush=True)
+    # The same for the signing key (an OpenSSH, PEM or armored OpenPGP block).
+    for name in (APP_KEY_INPUT, SIGNING_KEY_INPUT):
+        key = env.get(name, env.get(name.replace("-", "_"), ""))
+        for line in key.replace("\\n", "\n").splitlines():
+            if line.strip() and not line.startswith("-----"):
+                register_secret(line.strip())
+                print(f"::add-mask::{escape_data(line.strip())}", flush=True)
     places = {"dir": read_inputs(env)["dir"], "workspace": env.get("GITHUB_WORKSPACE", "") or os.getcwd()}
     try:
         args = build_argv(env)
