@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from tests.landing.push_helpers import ROOT, cli_env, deployment, run_bump, star
 from tests.landing.test_push_races import wait_all
 from tests.sandbox.forgehelp import wait_for
 from tests.signkeys import GpgPair, SshPair, gpg_pair, ssh_pair
+from updater_sandbox import faults
 from updater_sandbox.forge import Forge
 from updater_sandbox.state import Protection
 from updater_sandbox.web import LoggedRequest
@@ -262,3 +264,19 @@ def test_updater_rebase_signs_the_commits_it_makes_again(forge: Forge, tmp_path:
     assert head is not None and head != first and forge.repo(REPO).bare.is_ancestor(forge.repo(REPO).bare.rev_parse("main") or "", head)
     assert forge.verified(REPO, head) is False  # GitLab only asks for a signature; the key is not registered
     assert "gpgsig" in forge.repo(REPO).bare.git("cat-file", "commit", head).out
+
+
+def test_a_cancelled_run_leaves_no_key_behind(forge: Forge, tmp_path: Path) -> None:
+    """SIGTERM (a CI job cancelled) while the push hangs: the key directory is removed on the way out."""
+    _repo(forge)
+    key = ssh_pair(tmp_path / "keys")
+    forge.inject(faults.slow(30, service="git", path_contains="git-receive-pack"))
+    proc = start_bump(forge.repo_url(REPO), "ghcr.io/acme/app6:1.1.0", env=_env(tmp_path, forge, key.private),
+                      extra=["--sign", "ssh", *FAST])
+    tmp = tmp_path / "cli-tmp"
+    assert wait_for(lambda: any(p.name.startswith("updater-sign-") for p in tmp.iterdir()) or None, timeout=60)
+    assert wait_for(lambda: forge.log_for("git", path_contains="service=git-receive-pack") or None, timeout=60)
+    proc.terminate()
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGTERM  # ended by the signal, as without a key
+    assert not [p for p in tmp.iterdir() if p.name.startswith("updater-sign-")]

@@ -3,7 +3,8 @@ materialised once per run, handed to git only through the non-persistent config 
 
 Where the key lives while updater runs: in one private directory of this process (0700, created by
 `mkdtemp`; the key file 0600 from its first byte), removed at exit (`atexit`) and by the command's
-own cleanup (`remove_signing_material`). An ssh key is that file (`user.signingKey=<path>`,
+own cleanup (`remove_signing_material`); SIGTERM and SIGHUP (a cancelled CI job) remove it
+before they end the process. An ssh key is that file (`user.signingKey=<path>`,
 `gpg.format=ssh`); a gpg key is imported into a temporary GNUPGHOME in that directory whose agent
 is stopped on cleanup (`user.signingKey=<fingerprint>`). `commit.gpgSign=true` makes every `git
 commit` of the clone sign. The config travels as `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/
@@ -20,6 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -167,7 +169,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 # --- key material: one private directory per process, removed at exit ----------------------
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 _directory: Path | None = None
 _gnupg_homes: list[Path] = []
 _extra_directories: list[Path] = []  # GNUPGHOMEs outside the directory (see `_gnupg_home`)
@@ -180,7 +182,26 @@ def signing_directory() -> Path:
         if _directory is None or not _directory.is_dir():
             _directory = Path(tempfile.mkdtemp(prefix="updater-sign-"))
             atexit.register(remove_signing_material)
+            _exit_on_termination()
         return _directory
+
+
+def _exit_on_termination() -> None:
+    """A CI job being cancelled sends SIGTERM (SIGHUP when its terminal goes), whose default action
+    ends the process without running `atexit`: the key file would stay behind. While there is key
+    material, those signals first remove it, then end the process as they would have (a handler
+    someone else set is kept; the agent's, for one, exits through SystemExit and so runs atexit)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread; atexit still runs on a normal exit
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, _remove_then_die)
+
+
+def _remove_then_die(signum: int, _frame: object) -> None:
+    remove_signing_material()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def remove_signing_material() -> None:
