@@ -86,11 +86,14 @@ def test_sign_gpg_lands_verified_on_github(forge: Forge, tmp_path: Path) -> None
     answer = requests.post(f"{forge.github_api_url}/user/gpg_keys", json={"armored_public_key": pair.public},
                            headers={"Authorization": f"token {forge.token}"}, timeout=10)
     assert answer.status_code == 201
+    homes_before = set(Path("/tmp").glob("updater-gpg-*"))  # a deep TMPDIR puts GNUPGHOME there (socket length)
     run = run_bump(forge.repo_url(REPO), "ghcr.io/acme/app2:1.1.0", env=_env(tmp_path, forge, pair.secret),
                    extra=["--sign", "gpg", *FAST])
     assert run.returncode == 0, run.stderr
     assert forge.verified(REPO, "main")
     assert list((tmp_path / "cli-tmp").iterdir()) == []  # clone, key and GNUPGHOME gone
+    assert set(Path("/tmp").glob("updater-gpg-*")) <= homes_before
+    assert not any(line in run.stdout + run.stderr for line in pair.secret.splitlines()[2:-2] if len(line) > 20)
 
 
 @pytest.mark.parametrize("provider", ["github", "gitlab"])
@@ -280,3 +283,18 @@ def test_a_cancelled_run_leaves_no_key_behind(forge: Forge, tmp_path: Path) -> N
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGTERM  # ended by the signal, as without a key
     assert not [p for p in tmp.iterdir() if p.name.startswith("updater-sign-")]
+
+
+def test_sign_set_in_updater_yml_signs_the_targets_commits(forge: Forge, tmp_path: Path) -> None:
+    """`sign: ssh` in a target's settings asks for signing; the key still comes from the environment."""
+    files = {f"apps/{app}/deploy.yaml": deployment(app, f"ghcr.io/acme/{app}:1.0.0") for app in APPS}
+    files[".updater.yml"] = ("version: 1\ndefaults:\n  mode: push\n  sign: ssh\napps:\n  app7:\n"
+                             "    environments:\n      prod:\n        paths: [\"apps/app7/**\"]\n")
+    forge.create_repo(REPO, files)
+    forge.protect(REPO, "main", Protection(allow_direct_push=True, required_signatures=True))
+    key = ssh_pair(tmp_path / "keys")
+    _register_ssh(forge, key)
+    run = run_bump(forge.repo_url(REPO), "ghcr.io/acme/app7:1.1.0", env=_env(tmp_path, forge, key.private),
+                   extra=["--target", "app7/prod", *FAST])
+    assert run.returncode == 0, run.stderr
+    assert forge.verified(REPO, "main")
