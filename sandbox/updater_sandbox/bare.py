@@ -150,7 +150,8 @@ class BareRepo:
         raise proc.CommandFailed(f"git merge-tree failed: {done.err.strip()}", done)
 
     def commit_tree(self, tree: str, parents: Sequence[str], message: str, *, author: Person | None = None,
-                    committer: Person) -> str:
+                    committer: Person, signing_key: Path | None = None) -> str:
+        """A commit object; `signing_key`: an ssh private key that signs it (the forge's web-flow)."""
         who = author or committer
         env = {
             "GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
@@ -159,6 +160,8 @@ class BareRepo:
         if author and author.date:
             env["GIT_AUTHOR_DATE"] = author.date
         args = ["commit-tree", tree]
+        if signing_key is not None:
+            args = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={signing_key}", *args, "-S"]
         for parent in parents:
             args += ["-p", parent]
         return self.git(*args, input=message.encode(), env=env).out.strip()

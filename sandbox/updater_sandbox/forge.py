@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from updater_sandbox import faults as F
-from updater_sandbox import merging, protection, serving
+from updater_sandbox import merging, protection, serving, signing
 from updater_sandbox.bare import ZERO, BareRepo
 from updater_sandbox.git_http import GitBackend
 from updater_sandbox.options import ForgeOptions
@@ -143,6 +143,29 @@ class Forge:
             repo = self.repo(full_name)
             repo.settings.protected.pop(branch, None)
             protection.write_config(repo)
+
+    def require_signatures(self, full_name: str, branch: str, *, enabled: bool = True) -> None:
+        """GitHub's "Require signed commits" on protected `branch` (protected first if it is not), or
+        on GitLab-style repositories the project push rule `reject_unsigned_commits` (every branch)."""
+        with self.store.lock:
+            repo = self.repo(full_name)
+            if repo.settings.hook_style == "gitlab":
+                repo.settings.reject_unsigned_commits = enabled
+            else:
+                repo.settings.protected.setdefault(branch, Protection()).required_signatures = enabled
+            protection.write_config(repo)
+
+    def trust_signing_key(self, principal: str, public_key_line: str) -> signing.SshKey:
+        """Register an ssh signing key (as a user would on the service; also the forge's own web-flow key)."""
+        return signing.trust_key(self.store, principal, public_key_line)
+
+    def trust_gpg_key(self, armored_public_key: str) -> signing.GpgKey:
+        return signing.trust_gpg_key(self.store, armored_public_key)
+
+    def verified(self, full_name: str, rev: str) -> bool:
+        """Whether commit `rev` is signed by a key the forge trusts (GitHub's "Verified" badge)."""
+        repo = self.repo(full_name)
+        return signing.verified(repo, repo.bare.rev_parse(rev) or rev)
 
     def commit(self, full_name: str, branch: str, files: Mapping[str, str | bytes], message: str, *,
                start: str | None = None) -> str:

@@ -9,9 +9,10 @@ commit plus a compare-and-swap ref update, so a push racing a merge makes one of
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass
+from pathlib import Path
 
+from updater_sandbox import signing, web_flow
 from updater_sandbox.bare import BareRepo, Person, RefMoved
 from updater_sandbox.state import Pull, Repo, Store, now_iso
 
@@ -37,6 +38,7 @@ class Mergeability:
     any_ci: str  # the combined status of every context ("pending" when there is none)
     checking: str = "checking"  # GitLab's word while not checked (options.gitlab_checking_status)
     lagging_head: str | None = None  # options.head_lag: the previous head GitHub still shows
+    unsigned: bool = False  # the base requires signed commits and one of the pull request's is not verified
 
     @property
     def github_head_sha(self) -> str | None:
@@ -75,8 +77,10 @@ def assess(store: Store, repo: Repo, pull: Pull) -> Mergeability:
     checked = store.settled(pull, (base, head))
     conflict = checked and repo.bare.merge_tree(base, head) is None
     behind = not repo.bare.is_ancestor(base, head)
+    unsigned = bool(protection and protection.required_signatures) and not signing.all_verified(
+        repo, repo.bare.commits_between(base, head))
     return Mergeability(head, base, checked, conflict, behind, required_ci, any_ci, store.options.gitlab_checking_status,
-                        shown if shown != head else None)
+                        shown if shown != head else None, unsigned)
 
 
 def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, str]:
@@ -92,7 +96,7 @@ def github_state(repo: Repo, pull: Pull, m: Mergeability) -> tuple[bool | None, 
         return True, "draft"
     if m.behind and protection and protection.strict:
         return True, "behind"
-    if m.required_ci != "success":
+    if m.required_ci != "success" or m.unsigned:  # GitHub blocks a PR with unverified commits
         return True, "blocked"
     if m.any_ci == "failure" or (m.any_ci == "pending" and repo.latest_statuses(m.head_sha or "")):
         return True, "unstable"
@@ -141,13 +145,17 @@ def merge(store: Store, repo: Repo, pull: Pull, *, method: str, by: str, sha: st
     if m.conflict:
         raise Refused("conflict", "Pull Request is not mergeable")
     state = gitlab_state(repo, pull, m) if gitlab else github_state(repo, pull, m)[1]
+    if m.unsigned and not gitlab:
+        raise Refused("not_mergeable", "Commits must have verified signatures.")
     if state not in ("clean", "unstable", "mergeable", "has_hooks"):
         raise Refused("not_mergeable", f"Pull Request is not mergeable ({state})")
     allowed = {"merge": repo.settings.allow_merge_commit, "squash": repo.settings.allow_squash_merge,
                "rebase": repo.settings.allow_rebase_merge, "ff": True}
     if not allowed.get(method, False):
         raise Refused("method", f"{method.capitalize()} merges are not allowed on this repository.")
-    new = _merged_tip(repo.bare, pull, m, method=method, title=title, message=message)
+    # GitHub signs the merge and squash commits it makes with its web-flow key (GitLab does not)
+    key = None if gitlab else web_flow.web_flow_key(store)[0]
+    new = _merged_tip(repo.bare, pull, m, method=method, title=title, message=message, signing_key=key)
     try:
         repo.bare.update_ref(f"refs/heads/{pull.base}", new, m.base_sha)
     except RefMoved as err:
@@ -165,7 +173,7 @@ def merge(store: Store, repo: Repo, pull: Pull, *, method: str, by: str, sha: st
 
 
 def _merged_tip(bare: BareRepo, pull: Pull, m: Mergeability, *, method: str, title: str | None,
-                message: str | None) -> str:
+                message: str | None, signing_key: Path | None = None) -> str:
     assert m.head_sha and m.base_sha
     if method == "ff":
         if m.behind:
@@ -181,10 +189,10 @@ def _merged_tip(bare: BareRepo, pull: Pull, m: Mergeability, *, method: str, tit
         raise Refused("conflict", "Pull Request is not mergeable")
     if method == "squash":
         text = f"{title or f'{pull.title} (#{pull.number})'}\n\n{message or ''}".rstrip() + "\n"
-        return bare.commit_tree(tree, [m.base_sha], text, committer=FORGE)
+        return bare.commit_tree(tree, [m.base_sha], text, committer=FORGE, signing_key=signing_key)
     head_label = f"{pull.repo.split('/')[0]}/{pull.head}"
     text = f"{title or f'Merge pull request #{pull.number} from {head_label}'}\n\n{message or pull.title}\n"
-    return bare.commit_tree(tree, [m.base_sha, m.head_sha], text, committer=FORGE)
+    return bare.commit_tree(tree, [m.base_sha, m.head_sha], text, committer=FORGE, signing_key=signing_key)
 
 
 def update_branch(store: Store, repo: Repo, pull: Pull, *, method: str = "merge",

@@ -22,7 +22,9 @@ Control API (all on `Forge`): `create_repo(name, files, default_branch=, hook_st
 `repo(name)` (its `.bare` is the `BareRepo`; `.pulls`, `.statuses`), `settings(name)` (live
 `RepoSettings`: allow_auto_merge, allow_merge_commit/squash/rebase, delete_branch_on_merge,
 GitLab merge_method "merge"|"rebase_merge"|"ff", only_allow_merge_if_pipeline_succeeds),
-`protect(name, branch, Protection(...))`/`unprotect`, `set_status(name, ref, state, context=)`,
+`protect(name, branch, Protection(...))`/`unprotect`, `require_signatures(name, branch)` (GitHub's
+rule, or GitLab's push rule on a `hook_style="gitlab"` repository), `trust_signing_key(principal,
+ssh_public_key)` / `trust_gpg_key(armored)` / `verified(name, rev)`, `set_status(name, ref, state, context=)`,
 `pull(name, number)`, `settle()`, `mergeability_delay` / `rebase_delay` (seconds),
 `inject(Fault)` (see `updater_sandbox.faults`), `options` (real behaviours, those updater handles on by default: see
 `updater_sandbox.options`), `requests` / `log_for(...)` (the request log),

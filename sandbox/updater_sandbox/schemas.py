@@ -19,6 +19,8 @@ from typing import Any, cast
 
 CONTRACTS = Path(__file__).with_name("contracts")
 SPEC_FILES = {"github": "github-openapi-subset.json", "gitlab": "gitlab-openapi-subset.json"}
+# Operations the vendored (byte-for-byte) subsets lack, each file with its own `x-provenance`: merged in.
+SUPPLEMENTS = {"github": ("github-signing-subset.json",), "gitlab": ("gitlab-signing-subset.json",)}
 
 _validators_lock = threading.Lock()
 UNIVERSAL_ERRORS = (400, 401, 403, 404, 405, 409, 422, 429)
@@ -26,7 +28,13 @@ UNIVERSAL_ERRORS = (400, 401, 403, 404, 405, 409, 422, 429)
 
 @cache
 def spec(service: str) -> dict[str, Any]:
-    return cast(dict[str, Any], json.loads((CONTRACTS / SPEC_FILES[service]).read_text()))
+    merged = cast(dict[str, Any], json.loads((CONTRACTS / SPEC_FILES[service]).read_text()))
+    for name in SUPPLEMENTS.get(service, ()):
+        extra = json.loads((CONTRACTS / name).read_text())
+        merged["paths"].update(extra["paths"])
+        for section, items in extra.get("components", {}).items():
+            merged.setdefault("components", {}).setdefault(section, {}).update(items)
+    return merged
 
 
 @cache

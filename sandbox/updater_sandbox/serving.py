@@ -17,6 +17,7 @@ from updater_sandbox import gitlab_tokens, merging
 from updater_sandbox import (  # noqa: F401 (they register routes)
     github_api, github_apps, github_pulls, gitlab_api, gitlab_notes, gitlab_repository, graphql,
 )
+from updater_sandbox import signing_api  # noqa: F401 (after github_api: its routes go first)
 from updater_sandbox.git_http import basic_auth_password, git_service, read_request_body, repository_path
 from updater_sandbox.web import PREFIXES, ApiError, LoggedRequest, Request, Response
 

@@ -32,6 +32,8 @@ class Protection:
     strict: bool = False  # the head must contain the base tip ("Require branches to be up to date")
     allow_force_push: bool = False
     allow_direct_push: bool = False  # False: every change must come through a pull request
+    # GitHub's "Require signed commits": every pushed commit must verify against a registered key
+    required_signatures: bool = False
 
 
 @dataclass
@@ -45,6 +47,9 @@ class RepoSettings:
     only_allow_merge_if_pipeline_succeeds: bool = False  # GitLab
     protected: dict[str, Protection] = field(default_factory=dict)
     hook_style: str = "github"  # whose wording the pre-receive hook uses: github | gitlab
+    # GitLab's push rule `reject_unsigned_commits`: every branch, and (like GitLab's
+    # `commit.has_signature?`) a signature must be present; whether its key is known is not checked
+    reject_unsigned_commits: bool = False
 
 
 @dataclass

@@ -1,11 +1,13 @@
 """The forge's own signing key, GitHub's "web-flow": commits the forge makes through its API
-(`createCommitOnBranch`) are signed with it, and commit answers carry `verification` for them.
+(`createCommitOnBranch`) and GitHub's pull-request merges are signed with it, and commit answers
+carry `verification`.
 
 One ssh ed25519 key per forge state (made once with `ssh-keygen`, kept under the store's root in
-`.web-flow/`, never served: it is no repository), signed with `git -c gpg.format=ssh commit-tree -S`
-and checked with `git verify-commit` against an allowed-signers file naming GitHub's committer
-address. `web_flow_key(store)` gives the key to whoever must trust it (the signed-commit protection
-rule at merge time). Git and ssh-keygen are the only tools; no network.
+`.web-flow/`, never served: it is no repository), signed with `git -c gpg.format=ssh commit-tree -S`.
+It is trusted in the forge's signing store (`updater_sandbox.signing`) for GitHub's committer
+address, beside the keys users register, so one `git verify-commit` answers for both: the
+signed-commit rule's hook, a pull request's "Commits must have verified signatures" and REST's
+`verification`. Git and ssh-keygen are the only tools; no network.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from updater import proc
+from updater_sandbox import signing
 from updater_sandbox.bare import BareRepo, Person
 from updater_sandbox.state import Store, now_iso
 
@@ -26,33 +29,25 @@ _SIGNATURE = re.compile(r"^gpgsig (.*?)(?=^\S)", re.M | re.S)
 
 
 def web_flow_key(state: Store) -> tuple[Path, str]:
-    """(private key path, public key line) of this forge's web-flow key, made on first use."""
+    """(private key path, public key line) of this forge's web-flow key, made on first use and
+    trusted in the forge's signing store."""
     folder = state.root / _DIR
     private = folder / "web-flow"
     with _lock:
         if not private.exists():
             folder.mkdir(parents=True, exist_ok=True)
             proc.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "web-flow", "-f", str(private)], timeout=30)
-            line = private.with_name("web-flow.pub").read_text().strip()
-            signers = folder / "allowed_signers"
-            signers.write_text(f'{COMMITTER.email} namespaces="git" {line}\n')
-        return private, private.with_name("web-flow.pub").read_text().strip()
-
-
-def allowed_signers(state: Store) -> Path:
-    """The allowed-signers file (`gpg.ssh.allowedSignersFile`) that trusts web-flow for GitHub's address."""
-    web_flow_key(state)
-    return state.root / _DIR / "allowed_signers"
+        line = private.with_name("web-flow.pub").read_text().strip()
+        if not getattr(state, "web_flow_trusted", False):
+            signing.trust_key(state, COMMITTER.email, line, title="web-flow")
+            state.web_flow_trusted = True  # type: ignore[attr-defined]  # once per forge state
+        return private, line
 
 
 def commit(state: Store, bare: BareRepo, tree: str, *, parent: str, message: str, author: Person) -> str:
     """A commit of `tree` on `parent` by `author`, committed by GitHub and signed with web-flow."""
-    private, _ = web_flow_key(state)
-    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-           "GIT_COMMITTER_NAME": COMMITTER.name, "GIT_COMMITTER_EMAIL": COMMITTER.email}
-    done = bare.git("-c", "gpg.format=ssh", "-c", f"user.signingkey={private}", "commit-tree", "-S", tree,
-                    "-p", parent, input=message.encode(), env=env)
-    return done.out.strip()
+    return bare.commit_tree(tree, [parent], message, author=author, committer=COMMITTER,
+                            signing_key=web_flow_key(state)[0])
 
 
 def verification(state: Store, bare: BareRepo, sha: str) -> dict[str, Any]:
@@ -65,8 +60,7 @@ def verification(state: Store, bare: BareRepo, sha: str) -> dict[str, Any]:
         return {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None}
     signature = "\n".join(line.removeprefix(" ") for line in found.group(1).rstrip("\n").split("\n"))
     payload = _SIGNATURE.sub("", header + "\n.")[:-1].rstrip("\n") + "\n\n" + body
-    checked = bare.git("-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed_signers(state)}",
-                       "verify-commit", sha, check=False)
-    valid = checked.returncode == 0
+    web_flow_key(state)  # trusted before the answer is computed
+    valid = signing.verified_in(signing.keys_of(state), bare.path, sha)
     return {"verified": valid, "reason": "valid" if valid else "unknown_key", "signature": signature,
             "payload": payload, "verified_at": now_iso() if valid else None}

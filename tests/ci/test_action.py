@@ -73,7 +73,7 @@ def gitops(forge):
 
 def test_every_action_input_is_an_option_and_every_option_an_input() -> None:
     inputs = set(action()["inputs"])
-    assert inputs - {"token", "app-id", "app-private-key"} == {option.name for option in OPTIONS}  # secrets: never flags
+    assert inputs - {"token", "app-id", "app-private-key", "signing-key"} == {option.name for option in OPTIONS}  # secrets: never flags
     assert set(action()["outputs"]) == {"changed", "changed-files", "commit-sha", "pr-url", "pr-number", "outcome"}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from updater.ci.github_actions import (
     build_argv,
     error_annotation,
     format_outputs,
+    main,
     outputs,
     relay,
     summary_markdown,
@@ -141,3 +144,21 @@ def test_repository_text_in_the_summary_is_inert_markdown() -> None:
     assert row == ["| <code>a&#96;\\|&lt;img src=x onerror=alert(1)&gt; # b.yaml</code> | 1 | container | "
                    "<code>i:1</code> | <code>i:2</code> |"]
     assert "> warning: skipped x ::error::y" in text and "\n::error" not in text
+
+
+def test_the_signing_key_input_reaches_the_cli_by_name_and_is_masked_line_by_line(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nsecondlineofthekey0123\n" \
+          "-----END OPENSSH PRIVATE KEY-----\n"
+    env = {**CONTEXT, "INPUT_IMAGES": "a:1", "INPUT_TOKEN": "t0ken-secret", "INPUT_SIGN": "ssh",
+           "INPUT_SIGNING-KEY": key}
+    argv = build_argv(env)
+    assert argv[argv.index("--sign") + 1] == "ssh"
+    assert argv[argv.index("--signing-key-env") + 1] == "INPUT_SIGNING-KEY"
+    assert "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" not in " ".join(argv)
+    # a local run over an empty directory: only what main prints before the run matters here
+    main({**env, "INPUT_DIR": str(tmp_path), "INPUT_ALLOW-MISSING": "true", "GITHUB_OUTPUT": str(tmp_path / "out"),
+          "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"), "GITHUB_WORKSPACE": str(tmp_path)})
+    printed = capsys.readouterr().out
+    assert "::add-mask::b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" in printed
+    assert "::add-mask::secondlineofthekey0123" in printed

@@ -65,10 +65,11 @@ def test_every_bump_flag_is_an_option_except_output_format_and_token_plumbing() 
     # --allow-remote-resources: local mode only, and an opt-in to fetching what an untrusted
     # repository names; the CI wrappers (which clone) do not offer it.
     # --app-*: GitHub App auth is the action's own `app-id` / `app-private-key` inputs (a secret is
-    # never a flag's value, and GitLab has no apps), like the token is `token`.
+    # never a flag's value, and GitLab has no apps), like the token is `token`; the signing key is the
+    # action's `signing-key` input and GitLab's UPDATER_SIGNING_KEY variable (--signing-key-env's default).
     flags = _bump_flags() - {"--help", "--json", "--token-env", "--no-draft", "--no-auto-merge",
                              "--allow-remote-resources", "--app-id", "--app-private-key-env",
-                             "--app-private-key-file"}
+                             "--app-private-key-file", "--signing-key-env"}
     assert {option.flag for option in OPTIONS} == flags
 
 

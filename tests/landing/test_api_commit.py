@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.landing.pr_support import REPO, app_files, settings
 from tests.landing.push_helpers import ROOT, cli_env
@@ -245,3 +246,24 @@ def test_a_502_from_the_graphql_endpoint_is_retried_and_the_bump_lands_once(forg
     bare = forge.repo(REPO).bare
     assert bare.commit(_tip(bare, "main")).parents == (seed,)  # one commit, not one per try
     assert [r.status for r in forge.log_for("graphql")] == [502, 502, 200]
+
+
+def test_a_pr_made_through_the_api_merges_into_a_branch_that_requires_signed_commits(forge: Forge) -> None:
+    # GitHub trusts its own web-flow signature: the PR's commit (made by createCommitOnBranch) is
+    # verified, so the PR may merge where unverified commits are refused ("Commits must have
+    # verified signatures."), and the merge commit GitHub makes is signed with web-flow too
+    forge.create_repo(REPO, app_files(1))
+    forge.require_signatures(REPO, "main")
+    done = bump_pr(settings(forge, "github", "--image", "ghcr.io/acme/app00:1.1.0", "--commit-via", "api",
+                            "--target", "app00"))
+    assert done.outcome == "created" and forge.verified(REPO, done.commit_sha or "")
+    answer = requests.put(f"{forge.github_api_url}/repos/{REPO}/pulls/{done.pr_number}/merge",
+                          headers={"Authorization": f"token {forge.token}"}, json={"merge_method": "merge"},
+                          timeout=30)
+    assert answer.status_code == 200, answer.text
+    merged = answer.json()["sha"]
+    assert forge.verified(REPO, merged) and _verify(forge, REPO, merged).returncode == 0
+    commit = requests.get(f"{forge.github_api_url}/repos/{REPO}/commits/{merged}",
+                          headers={"Authorization": f"token {forge.token}"}, timeout=30).json()
+    assert commit["commit"]["verification"]["verified"] is True
+    assert commit["commit"]["verification"]["reason"] == "valid"

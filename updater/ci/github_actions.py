@@ -35,6 +35,7 @@ from updater.secrets import mask, register_secret
 TOKEN_INPUT = "INPUT_TOKEN"  # the explicit `token` input: it always wins
 APP_ID_INPUT = "INPUT_APP-ID"
 APP_KEY_INPUT = "INPUT_APP-PRIVATE-KEY"  # the `app-private-key` input: a secret, never an argument
+SIGNING_KEY_INPUT = "INPUT_SIGNING-KEY"  # the `signing-key` input (with `sign`): a secret, read by name
 # action.yml's `runs.env` passes the workflow's `github.token` here: the last resort, and only for a
 # repository on this GitHub (it grants nothing elsewhere).
 DEFAULT_TOKEN = "UPDATER_GITHUB_TOKEN"
@@ -80,6 +81,9 @@ def build_argv(env: Mapping[str, str]) -> list[str]:
     if env.get(APP_KEY_INPUT, env.get(APP_KEY_INPUT.replace("-", "_"), "")).strip():
         # the key stays in the step's environment; the CLI reads (and masks) it by name
         argv += ["--app-private-key-env", APP_KEY_INPUT if APP_KEY_INPUT in env else APP_KEY_INPUT.replace("-", "_")]
+    if env.get(SIGNING_KEY_INPUT, env.get(SIGNING_KEY_INPUT.replace("-", "_"), "")).strip():
+        argv += ["--signing-key-env",
+                 SIGNING_KEY_INPUT if SIGNING_KEY_INPUT in env else SIGNING_KEY_INPUT.replace("-", "_")]
     if repo and (name := token_variable(env, repo=repo, provider=values["provider"],
                                         on_this_github=on_this_github)):
         argv += ["--token-env", name]
@@ -212,11 +216,13 @@ def main(env: Mapping[str, str] | None = None) -> int:
             register_secret(value)
             print(f"::add-mask::{escape_data(value)}", flush=True)  # before anything else reaches the log
     # The runner masks a multi-line secret line by line only if told each line: the PEM's body lines.
-    key = env.get(APP_KEY_INPUT, env.get(APP_KEY_INPUT.replace("-", "_"), ""))
-    for line in key.replace("\\n", "\n").splitlines():
-        if line.strip() and not line.startswith("-----"):
-            register_secret(line.strip())
-            print(f"::add-mask::{escape_data(line.strip())}", flush=True)
+    # The same for the signing key (an OpenSSH, PEM or armored OpenPGP block).
+    for name in (APP_KEY_INPUT, SIGNING_KEY_INPUT):
+        key = env.get(name, env.get(name.replace("-", "_"), ""))
+        for line in key.replace("\\n", "\n").splitlines():
+            if line.strip() and not line.startswith("-----"):
+                register_secret(line.strip())
+                print(f"::add-mask::{escape_data(line.strip())}", flush=True)
     places = {"dir": read_inputs(env)["dir"], "workspace": env.get("GITHUB_WORKSPACE", "") or os.getcwd()}
     try:
         args = build_argv(env)

@@ -22,6 +22,11 @@ RACE_REASONS = ("non-fast-forward", "fetch first", "stale info", "cannot lock re
                 "incorrect old value", "failed to update ref", "reference already exists")
 # Rejections by the server's rules: retrying cannot help.
 POLICY_REASONS = ("hook declined", "protected branch", "denied", "deny", "not allowed", "forbidden")
+# The server's words for "this branch takes signed commits only": GitHub (GH006 classic protection,
+# GH013 rulesets; "valid" before 2024) and GitLab's push rule ("... with a GPG key" before GitLab 16).
+UNSIGNED_MARKERS = ("must have verified signatures", "must have valid signatures", "commit must be signed")
+UNSIGNED_HINT = ("the branch requires signed commits: sign them with --sign ssh|gpg (the private key in "
+                 "$UPDATER_SIGNING_KEY) and register its public key on the forge account (README: Verified commits)")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ class PushResult:
     def ok(self) -> bool:
         return bool(self.refs) and all(ref.ok for ref in self.refs)
 
+    @property
+    def unsigned(self) -> bool:
+        """Whether the server refused the push for unsigned (or unverifiable) commits."""
+        return any(marker in line.lower() for line in self.remote_messages for marker in UNSIGNED_MARKERS)
+
     def ref(self, destination: str) -> RefStatus | None:
         return next((r for r in self.refs if r.destination == destination), None)
 
@@ -72,6 +82,8 @@ class PushResult:
             where = mask(f"push to {branch} on {url}")
             if ref.is_race:
                 raise PushRejected(f"{where} was rejected ({why}): the branch moved")
+            if ref.summary == "[remote rejected]" and self.unsigned:
+                raise PolicyRefused(f"{where} was refused by the server ({why}){mask(detail)}: {UNSIGNED_HINT}")
             if ref.is_policy or ref.summary == "[remote rejected]":
                 raise PolicyRefused(f"{where} was refused by the server ({why}){mask(detail)}: "
                                     "check branch protection or push to another branch (--mode pr)")

@@ -37,6 +37,7 @@ from updater.git.credentials import Credentials, git_environment
 from updater.git.failures import classify
 from updater.git.identity import Identity
 from updater.git.push_result import PushResult, parse_porcelain
+from updater.git.signing import CommitSigning
 from updater.secrets import mask
 
 log = logging.getLogger(__name__)
@@ -71,13 +72,14 @@ class Workspace:
     """One clone of `branch` of `url` in a temporary directory, removed by `close()`."""
 
     def __init__(self, url: str, *, credentials: Credentials, timeout: float = 120.0,
-                 parent: Path | None = None) -> None:
+                 parent: Path | None = None, signing: CommitSigning | None = None) -> None:
         self.url = normalise_url(url)
         self.credentials = credentials
         self.timeout = timeout
+        self.signing = signing  # --sign: every commit of this clone is signed (config through the env only)
         self._tmp = Path(tempfile.mkdtemp(prefix="updater-", dir=parent))
         self.root = self._tmp / "repo"
-        self._env = git_environment(credentials, self._tmp / "auth", url=self.url)
+        self._env = self._environment(credentials)
         # No hook runs in our clone: a user's global core.hooksPath (or an init.templateDir that
         # installs hooks) would otherwise run their post-checkout/pre-push/reference-transaction
         # scripts on a bot's clone, with the token in the environment. --no-verify alone skips only
@@ -94,10 +96,11 @@ class Workspace:
     @classmethod
     def clone(cls, url: str, *, credentials: Credentials, branch: str | None = None,
               sparse: Sequence[str] = (), shallow: bool = True, timeout: float = 120.0,
-              parent: Path | None = None) -> Workspace:
+              parent: Path | None = None, signing: CommitSigning | None = None) -> Workspace:
         """Clone `branch` (default: the remote's default branch). `sparse`: `--path` globs to check
-        out (partial clone); `shallow=False` fetches the whole history of the branch."""
-        workspace = cls(url, credentials=credentials, timeout=timeout, parent=parent)
+        out (partial clone); `shallow=False` fetches the whole history of the branch. With `signing`,
+        every commit is signed."""
+        workspace = cls(url, credentials=credentials, timeout=timeout, parent=parent, signing=signing)
         try:
             # Without --branch the clone itself finds the remote's default branch (its HEAD symref):
             # no separate `ls-remote --symref` round trip first.
@@ -242,7 +245,8 @@ class Workspace:
 
     def commit(self, message: str, *, files: Sequence[str], author: Identity, committer: Identity) -> str:
         """Stage `files` (paths relative to the root) and commit them; returns the new sha.
-        The commit is signed when git config asks for it (commit.gpgsign): we never override it."""
+        The commit is signed with --sign's key (`self.signing`), else when git config asks for it
+        (commit.gpgsign): we never override it."""
         message_file = self._tmp / "message.txt"
         message_file.write_text(message if message.endswith("\n") else message + "\n", encoding="utf-8")
         env = {
@@ -278,13 +282,16 @@ class Workspace:
 
     # -- the one way to run git ----------------------------------------------------------------
 
+    def _environment(self, credentials: Credentials) -> dict[str, str]:
+        env = git_environment(credentials, self._tmp / "auth", url=self.url)
+        return self.signing.environment(env) if self.signing else env
+
     def _git(self, *args: str, action: str, cwd: Path | None = None, env: dict[str, str] | None = None,
              check: bool = True) -> tuple[int, str, str]:
         """Run `git <args>`; returns (status, stdout, stderr). Failures (when `check`) become named errors."""
         command = ["git", *self._options, *args]
         if self.credentials.current is not None:  # a token that expires: the current one for each command
-            self._env = git_environment(replace(self.credentials, token=self.credentials.current()),
-                                        self._tmp / "auth", url=self.url)
+            self._env = self._environment(replace(self.credentials, token=self.credentials.current()))
         try:
             status, out, err = Git(str(cwd or self.root)).execute(
                 command, with_extended_output=True, with_exceptions=check, env={**self._env, **(env or {})},

@@ -26,6 +26,7 @@ from updater.forges.base import (
 )
 from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials, split_url_credentials
+from updater.git.signing import CommitSigning, load_signing
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.api_commit import API, check_forge, warn_author
@@ -64,6 +65,7 @@ class PrSettings:
     json: bool
     every: bool = False  # rebase --all
     app: InstallationTokens | None = None  # GitHub App auth: API and git use its installation tokens
+    signing: CommitSigning | None = None  # --sign: every commit of the PR branch is signed
 
     @classmethod
     def from_request(cls, request: BumpRequest, env: Mapping[str, str], *,
@@ -77,6 +79,7 @@ class PrSettings:
         if request.commit_via == API:  # GitHub's mutation: refused on another forge before any token is read
             check_forge(forge, request.repo)
             warn_author(request)
+        signing = load_signing(request.sign, key_env=request.signing_key_env, env=env)  # before any request
         app = AppOptions.from_values(vars(request), env)
         if app.given:
             if auth is None or auth.app is None or auth.forge is None:
@@ -113,7 +116,7 @@ class PrSettings:
         return cls(url=url, forge=forge, credentials=credentials, options=options, provider=api,
                    base=request.branch, branch_template=request.pr_branch, target=request.target, images=images,
                    paths=request.path, source=source, pipeline=pipeline, json=request.json, every=request.all,
-                   app=auth.app)
+                   app=auth.app, signing=signing)
 
 
 def run_pr(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
@@ -146,7 +149,8 @@ def bump_pr(settings: PrSettings) -> LandingResult:
     """Propose `settings.images` in the target's PR (opening, updating or closing it)."""
     if not settings.images:
         raise BadInput("--mode pr needs --image: the new reference(s) to propose")
-    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base,
+                         signing=settings.signing) as ws:
         provider = api_provider(settings)
         target = pr_body.target_name(target=settings.target, paths=settings.paths, images=settings.images)
         app = ImageRef.parse(settings.images[0]).name.rsplit("/", 1)[-1]
@@ -164,7 +168,8 @@ def rebase_all(settings: PrSettings, *, every: bool = False) -> tuple[list[Landi
     prefix = branch_prefix(settings.branch_template)
     results: list[LandingResult] = []
     failures: list[UpdaterError] = []
-    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base) as ws:
+    with Workspace.clone(settings.url, credentials=settings.credentials, branch=settings.base,
+                         signing=settings.signing) as ws:
         provider = api_provider(settings)
         lander = PrLander(ws, provider, settings.options)
         ours = [(pr, state) for pr in provider.list_open(head_prefix=prefix)

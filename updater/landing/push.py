@@ -55,7 +55,8 @@ def open_workspace(settings: LandingSettings) -> Workspace:
     set also holds every kustomization file (a few small files) so validation can see them."""
     sparse = (*settings.paths, *(f"**/{name}" for name in KUSTOMIZATION_NAMES)) if settings.paths else ()
     return Workspace.clone(settings.repo_url, credentials=settings.credentials, branch=settings.branch,
-                           sparse=sparse, timeout=settings.git_timeout, parent=settings.workdir)
+                           sparse=sparse, timeout=settings.git_timeout, parent=settings.workdir,
+                           signing=settings.signing)
 
 
 class PushMode:

@@ -22,6 +22,7 @@ from updater.forges.settings import ProviderSettings
 from updater.git.credentials import Credentials
 from updater.git.identity import Identity
 from updater.landing.api_commit import api_settings, push_target
+from updater.git.signing import CommitSigning, load_signing
 from updater.landing.message import DEFAULT_TEMPLATE, CiContext, check_template, ci_context
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
@@ -54,6 +55,7 @@ class LandingSettings:
     api_forge: ForgeTarget | None = None
     api: ProviderSettings = field(default_factory=ProviderSettings)
     auth: RepoAuth | None = None  # how the API authenticates (a GitHub App's tokens, refreshed per request)
+    signing: CommitSigning | None = None  # --sign: every commit signed (the key checked before the clone)
 
 
 def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
@@ -67,6 +69,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
     images = tuple(ImageRef.parse(text) for text in request.image)
     template = request.message or DEFAULT_TEMPLATE
     check_template(template)
+    signing = load_signing(request.sign, key_env=request.signing_key_env, env=env)  # before any request
     # a GitHub App's installation tokens (refreshed before each git command) or the token; the key is
     # read and the installation found here, before the first clone (a revoked one: exit 6)
     app = AppOptions.from_values(vars(request), env)
@@ -97,6 +100,7 @@ def settings_from_request(request: BumpRequest, env: Mapping[str, str], *,
         api_forge=api_forge,
         api=api_settings(request),
         auth=auth,
+        signing=signing,
     )
 
 

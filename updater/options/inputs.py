@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from updater.options.table import OPTIONS, Option
 
 # Inputs of the CI wrappers themselves, not `updater bump` options.
-ACTION_OWN = frozenset({"token", "app-id", "app-private-key"})  # GitHub App auth: the action only
+# GitHub App auth (the action only) and the signing key: secrets arrive as inputs, never as flag values
+ACTION_OWN = frozenset({"token", "app-id", "app-private-key", "signing-key"})
 GITLAB_OWN = frozenset({"updater-image", "stage", "token-variable"})
 
 

@@ -50,6 +50,8 @@ class BumpRequest:
     app_id: str | None = None  # GitHub App auth (with one of the two key options)
     app_private_key_env: str | None = None
     app_private_key_file: str | None = None
+    sign: str | None = None  # ssh | gpg: sign every commit (the key from signing_key_env)
+    signing_key_env: str | None = None
     message: str | None = None
     author: str | None = None
     committer: str | None = None

@@ -143,6 +143,15 @@ OPTIONS: tuple[Option, ...] = (
            reason="unset: --app-private-key-file", commands=BOTH, group=REPO, metavar="VAR"),
     Option("app_private_key_file", "--app-private-key-file", "str", "file holding the GitHub App's private key (PEM)",
            reason="unset: --app-private-key-env", commands=BOTH, group=REPO, metavar="PATH"),
+    Option("sign", "--sign", "str", "sign every commit updater makes, with an ssh or gpg private key from the "
+           "environment (--signing-key-env); for branches that require signed commits (README: Verified commits)",
+           reason="unset: commits are not signed", commands=BOTH, group=REPO, choices=("ssh", "gpg"),
+           config_key="sign", config_help="Sign commits with an ssh or gpg key taken from the environment: --sign.",
+           ci_input="sign", ci_help="sign commits: ssh or gpg (the private key comes from a secret variable)"),
+    Option("signing_key_env", "--signing-key-env", "str",
+           "environment variable holding the signing key: ssh private key text or an armored gpg secret key, "
+           "or the path of a file holding it (GitLab file variables); never printed (default: UPDATER_SIGNING_KEY)",
+           reason="unset: UPDATER_SIGNING_KEY", commands=BOTH, group=REPO, metavar="VAR"),
     Option("message", "--message", "str", "commit message template: {summary} {image} {tag} {old} {new} {files} "
            "{changes} {ci[VAR]}... (README: Usage: push mode)", reason="unset: 'Bump {summary}' and the changes",
            group=REPO, metavar="TEMPLATE", config_key="message", schema=_TEMPLATE,
