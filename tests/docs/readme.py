@@ -1,5 +1,6 @@
-"""The CI examples of README.md, read at test time: each fenced `yaml` block of the "GitHub Actions"
-and "GitLab CI" sections is a complete file whose first line names it (`# .gitlab-ci.yml ...`)."""
+"""The CI examples of README.md, read at test time: each fenced `yaml` block of the "GitHub Actions",
+"GitLab CI", "GitLab tokens" and "Verified commits" sections is a complete file whose first line
+names it (`# .gitlab-ci.yml ...`)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def examples(title: str) -> list[Example]:
 
 
 def github_workflows() -> list[Example]:
-    return [e for e in examples("GitHub Actions") if e.path.startswith(".github/workflows/")]
+    return [e for title in ("GitHub Actions", "Verified commits") for e in examples(title)
+            if e.path.startswith(".github/workflows/")]
 
 
 def gitlab_pipelines() -> list[Example]:
@@ -44,5 +46,6 @@ def gitlab_pipelines() -> list[Example]:
 
 
 def gitlab_token_pipelines() -> list[Example]:
-    """The "GitLab tokens" section's pipelines (checked by schema; the one run is "GitLab CI"'s)."""
-    return [e for e in examples("GitLab tokens") if e.path == ".gitlab-ci.yml"]
+    """The "GitLab tokens" and "Verified commits" sections' pipelines (checked by schema; the one
+    run is "GitLab CI"'s)."""
+    return [e for title in ("GitLab tokens", "Verified commits") for e in examples(title) if e.path == ".gitlab-ci.yml"]

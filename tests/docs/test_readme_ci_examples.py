@@ -33,10 +33,12 @@ def check_jsonschema(schema: str, path: Path) -> None:
 def test_each_section_has_complete_named_examples() -> None:
     assert [e.path for e in examples("GitHub Actions")] == [".github/workflows/release.yml",
                                                            ".github/workflows/release-app.yml",
-                                                           ".github/workflows/release-app-token.yml",
-                                                           ".github/workflows/release-verified.yml"]
+                                                           ".github/workflows/release-app-token.yml"]
     assert [e.path for e in examples("GitLab CI")] == [".gitlab-ci.yml"]
     assert [e.path for e in examples("GitLab tokens")] == [".gitlab-ci.yml", ".gitlab-ci.yml"]
+    assert [e.path for e in examples("Verified commits")] == [".github/workflows/release-verified.yml",
+                                                             ".github/workflows/release-signed.yml",
+                                                             ".gitlab-ci.yml"]
 
 
 @pytest.mark.parametrize("example", github_workflows(), ids=lambda e: e.path)

@@ -14,35 +14,18 @@ import time
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.app_support import APP_ID, PRIVATE, app_only, key_pair
 from tests.landing.pr_support import REPO, app_files, argv, open_pulls, settings
 from updater.errors import AuthFailed
 from updater.landing.pr import bump_pr
 from updater_sandbox import github_apps
 
-APP_ID = 4242
-
-
-def _key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
-
-PRIVATE, PUBLIC = _key_pair()
-
 
 @pytest.fixture()
 def app_forge(forge):
     forge.create_repo(REPO, app_files(2))
-    forge.store.logins.pop(forge.token)  # only the app's installation tokens open doors
-    app = github_apps.register_app(forge.store, APP_ID, PUBLIC)
-    return forge, app
+    return forge, app_only(forge)
 
 
 def _settings(forge, *extra, key=PRIVATE):
@@ -64,7 +47,7 @@ def test_pr_bump_as_an_app_uses_installation_tokens_for_api_and_git(app_forge):
 def test_the_forge_refuses_a_jwt_signed_by_another_key_or_too_long_lived(app_forge):
     forge, app = app_forge
     github_apps.install(forge.store, app, [REPO])
-    other, _ = _key_pair()
+    other, _ = key_pair()
     with pytest.raises(AuthFailed) as err:
         bump_pr(_settings(forge, key=other))
     assert f"GitHub App {APP_ID}" in str(err.value) and "401" in str(err.value)

@@ -2,7 +2,7 @@
 and the scope, role or setting the step needs. Pure: GitLab's answer (status and JSON body) and
 what the provider read about the token in, the message's tail out; no I/O, never the token itself.
 
-GitLab's answers this reads (see `updater_sandbox.gitlab_tokens`, which acts them out):
+GitLab's answers this reads (the local forge acts them out, in its GitLab token model):
 401 `{"error": "invalid_token", "error_description": "Token was revoked..."}` (revoked or expired),
 401 `{"message": "401 Unauthorized"}` (unknown token, or CI_JOB_TOKEN on an endpoint that does not
 accept job tokens), 403 `{"error": "insufficient_scope", ..., "scope": "api"}` (the scopes the route
