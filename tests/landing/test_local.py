@@ -114,3 +114,13 @@ def test_a_local_bump_does_not_import_git_or_forge_clients(tree: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]")
+
+
+def test_commit_options_in_local_mode_are_named_as_unused(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # local mode makes no commit: --sign / --commit-via api used to be silently ignored
+    assert bump(tree, "--image", "ghcr.io/acme/api:1.4.2", "--sign", "ssh", "--commit-via", "api") == ExitCode.OK
+    err = capsys.readouterr().err
+    assert "warning: local mode (no --repo) makes no commit: --sign / sign: and --commit-via api" in err
+    assert b"ghcr.io/acme/api:1.4.2" in (tree / "apps/api/base/deployment.yaml").read_bytes()
+    assert bump(tree, "--image", "ghcr.io/acme/api:1.4.3") == ExitCode.OK
+    assert "makes no commit" not in capsys.readouterr().err

@@ -13,6 +13,7 @@ from tests.registry.server import Registry, free_port
 from updater.cli import main
 from updater.errors import ExitCode
 from updater_sandbox.forge import Forge
+from updater_sandbox.state import Protection
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -178,3 +179,33 @@ def test_manifests_above_the_range_are_a_refused_downgrade(logged_in: Registry, 
     assert watch(logged_in, "--dir", str(root)) == ExitCode.REFUSED
     assert "downgrade" in capsys.readouterr().err
     assert deployed(root) == DEPLOY.format(ref=f"{image}:1.5.0")
+
+
+def test_watch_hands_bumps_own_commit_and_schema_flags_to_each_bump(logged_in: Registry, repo_name: str,
+                                                                    forge: Forge, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # watch's bumps land on a branch that requires signed commits only with --sign (watch had no
+    # --sign, --commit-via, --kube-version or --no-schema-validation: only .updater.yml could ask)
+    from tests.signkeys import ssh_pair
+
+    image = f"{logged_in.host}/{repo_name}"
+    logged_in.push(repo_name, "1.4.0")
+    logged_in.tag(repo_name, "1.4.0", "1.4.2")
+    forge.create_repo("acme/gitops", {"apps/api/deploy.yaml": DEPLOY.format(ref=f"{image}:1.4.0"),
+                                      ".updater.yml": config(("api", image, '{semver: "~1.4"}'))})
+    forge.protect("acme/gitops", "main", Protection(allow_direct_push=True, required_signatures=True))
+    key = ssh_pair(tmp_path / "keys")
+    forge.trust_signing_key("updater-bot@users.noreply.github.com", key.public)
+    monkeypatch.setenv("GITHUB_TOKEN", forge.token)
+    monkeypatch.setenv("BOT_KEY", key.private)
+    repo = ["--repo", forge.repo_url("acme/gitops"), "--provider", "github", "--api-url", forge.github_api_url,
+            "--mode", "push"]
+    assert watch(logged_in, *repo, "--kube-version", "0.1") == ExitCode.BAD_INPUT  # reached the bump: refused
+    refused = capsys.readouterr().err
+    assert "--kube-version" in refused and "1.25" in refused and "unrecognized" not in refused
+    assert watch(logged_in, *repo) != 0  # unsigned: refused by the branch rule
+    assert watch(logged_in, *repo, "--sign", "ssh", "--signing-key-env", "BOT_KEY", "--no-schema-validation") == 0
+    bare = forge.repo("acme/gitops").bare
+    assert bare.git("show", "main:apps/api/deploy.yaml").out == DEPLOY.format(ref=f"{image}:1.4.2")
+    assert forge.verified("acme/gitops", "main")

@@ -7,10 +7,7 @@ import argparse
 import os
 
 from updater.options.flags import add_flags
-from updater.options.table import OPTIONS
-
-# the GitHub App options are bump's own rows of the options table (same flags, same $GITHUB_APP_ID)
-APP_DESTS = ("app_id", "app_private_key_env", "app_private_key_file")
+from updater.options.table import APP_AUTH_DESTS, COMMIT_DESTS, SCHEMA_DESTS, rows_for
 
 HELP = "promote the versions one environment runs to the next (gated on the agent's health report)"
 DESCRIPTION = """\
@@ -38,7 +35,7 @@ gate without one is exit 6.
 
 # bump flags passed on as given (the repository and its forge)
 _PASSED = ("repo", "branch", "mode", "provider", "api_url", "token_env", "config", "retries",
-           *APP_DESTS)
+           *APP_AUTH_DESTS, *COMMIT_DESTS, *SCHEMA_DESTS)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +54,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
     parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
     parser.add_argument("--token-env", metavar="VAR", help="variable holding the token (default: GITHUB_TOKEN/GITLAB_TOKEN)")
-    add_flags(parser, "rebase", rows=tuple(r for r in OPTIONS if r.dest in APP_DESTS))
+    # bump's own rows of the options table (same flags, same $GITHUB_APP_ID): App auth, how the
+    # commit is made and signed, the schemas the edit is checked against
+    add_flags(parser, "rebase", rows=rows_for(APP_AUTH_DESTS + COMMIT_DESTS + SCHEMA_DESTS))
     parser.add_argument("--config", metavar="FILE", help="config file (default: .updater.yml on the branch)")
     parser.add_argument("--retries", type=int, metavar="N", help="as for bump")
     parser.add_argument("--dry-run", action="store_true", help="show what would be proposed; push nothing")

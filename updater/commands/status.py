@@ -8,10 +8,9 @@ import argparse
 import os
 
 from updater.options.flags import add_flags
-from updater.options.table import OPTIONS
+from updater.options.table import APP_AUTH_DESTS, rows_for
 
 # the GitHub App options are bump's own rows of the options table (same flags, same $GITHUB_APP_ID)
-APP_DESTS = ("app_id", "app_private_key_env", "app_private_key_file")
 
 HELP = "show where each version is: in git, proposed in a PR, deployed and healthy per cluster"
 DESCRIPTION = """\
@@ -35,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=("github", "gitlab"), help="forge type when the URL does not tell")
     parser.add_argument("--api-url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab)")
     parser.add_argument("--token-env", metavar="VAR", help="variable holding the token (default: GITHUB_TOKEN/GITLAB_TOKEN)")
-    add_flags(parser, "rebase", rows=tuple(r for r in OPTIONS if r.dest in APP_DESTS))
+    add_flags(parser, "rebase", rows=rows_for(APP_AUTH_DESTS))
     parser.add_argument("--pr-branch", metavar="TEMPLATE", help="the PR branch template bump uses (selects the PRs)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON on stdout")
 
@@ -58,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     env = os.environ
     mask_url_secrets(args.repo)
     flags = {"repo": args.repo, "branch": args.branch, "provider": args.provider, "api_url": args.api_url,
-             "token_env": args.token_env, "mode": "pr", **{dest: getattr(args, dest) for dest in APP_DESTS}}
+             "token_env": args.token_env, "mode": "pr", **{dest: getattr(args, dest) for dest in APP_AUTH_DESTS}}
     # a token or a GitHub App, as for bump (PR mode's settings: the forge API is needed)
     settings = PrSettings.from_request(build_request(flags, env, command="bump"), env)
     config = read_repo_config(args.repo, branch=args.branch, token_env=args.token_env, env=env,

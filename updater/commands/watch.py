@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from updater.options.flags import add_flags
-from updater.options.table import OPTIONS
+from updater.options.table import APP_AUTH_DESTS, COMMIT_DESTS, SCHEMA_DESTS, rows_for
 
 if TYPE_CHECKING:
     from updater.config import Config
@@ -79,9 +79,9 @@ examples:
 log = logging.getLogger("updater.watch")
 
 # watch flags that are bump's own options, handed to each bump's request unchanged
-_PASSED = ("config", "dir", "repo", "branch", "mode", "token_env", "provider", "api_url",
-           "app_id", "app_private_key_env", "app_private_key_file", "dry_run", "json", "no_validate")
-_FORGE_ROWS = frozenset({"token_env", "provider", "api_url", "app_id", "app_private_key_env", "app_private_key_file"})
+_FORGE_DESTS = ("token_env", "provider", "api_url", *APP_AUTH_DESTS)
+_PASSED = ("config", "dir", "repo", "branch", "mode", *_FORGE_DESTS, *COMMIT_DESTS, *SCHEMA_DESTS,
+           "dry_run", "json", "no_validate")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +95,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--branch", metavar="NAME", help="branch to push to or target")
     where.add_argument("--mode", choices=("push", "pr"), help="push or pr (default: as `updater bump`)")
     where.add_argument("--no-validate", action="store_true", help="skip re-building the Kustomize trees touched")
-    # the token and forge flags are bump's own rows of the options table, passed to bump unchanged
-    add_flags(where, "rebase", rows=tuple(r for r in OPTIONS if r.dest in _FORGE_ROWS))
+    # the token, forge, commit and schema flags are bump's own rows of the options table, passed to
+    # each bump unchanged
+    add_flags(where, "rebase", rows=rows_for(_FORGE_DESTS + COMMIT_DESTS + SCHEMA_DESTS))
     registry = parser.add_argument_group("registries")
     registry.add_argument("--insecure-registry", action="append", default=[], metavar="HOST[:PORT]",
                           help="talk plain http to this registry (a local one); repeatable")

@@ -59,8 +59,16 @@ def run_local(request: BumpRequest) -> int:
     return 0
 
 
+# Local mode makes no commit: what the request says about commits would silently do nothing.
+NO_COMMIT = "local mode (no --repo) makes no commit: {what} not used; commit the edit yourself"
+
+
 def land_local(request: BumpRequest) -> Landed:
     settings = LocalSettings.from_request(request)
+    unused = [what for what, given in (("--sign / sign:", request.sign),
+                                       ("--commit-via api / commit-via:", request.commit_via == "api")) if given]
+    if unused:
+        log.warning("warning: %s", NO_COMMIT.format(what=" and ".join(unused)))
     plan = plan_bump(
         settings.root, settings.images, paths=settings.paths,
         allow_downgrade=settings.allow_downgrade, allow_missing=settings.allow_missing,

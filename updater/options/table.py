@@ -253,3 +253,14 @@ def for_command(command: Command, rows: tuple[Option, ...] = OPTIONS) -> tuple[O
 def config_rows(rows: tuple[Option, ...] = OPTIONS) -> tuple[Option, ...]:
     """The rows settable in `.updater.yml`, in table order."""
     return tuple(row for row in rows if row.config_key is not None)
+
+
+# Row sets the commands that run bumps for you (watch, promote, status) take as bump's own flags:
+# the same flag, environment variable and meaning, handed to each bump unchanged.
+APP_AUTH_DESTS = ("app_id", "app_private_key_env", "app_private_key_file")  # GitHub App auth
+COMMIT_DESTS = ("commit_via", "sign", "signing_key_env")  # how the bump commit is made and signed
+SCHEMA_DESTS = ("kube_version", "no_schema_validation")  # the Kubernetes schemas the edit is checked against
+
+
+def rows_for(dests: tuple[str, ...], rows: tuple[Option, ...] = OPTIONS) -> tuple[Option, ...]:
+    return tuple(row for row in rows if row.dest in dests)
