@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.ci.runner import run_action
 from tests.ci.test_action import FILES, context, logged_command
-from tests.landing.test_pr_github_app import APP_ID, PRIVATE, PUBLIC
+from tests.app_support import APP_ID, PRIVATE, PUBLIC
 from updater_sandbox import github_apps
 
 
