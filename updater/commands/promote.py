@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from updater.commands.bump import mask_url_secrets
     from updater.config import read_config
     from updater.errors import BadInput
-    from updater.landing.route import choose_mode
+    from updater.landing.output import emit
+    from updater.landing.route import land_request
     from updater.options.request import BumpRequest
     from updater.promote.run import promote_step, steps
     from updater.repo_config import read_repo_config
@@ -93,13 +94,8 @@ def run(args: argparse.Namespace) -> int:
     flags.update(dry_run=args.dry_run or None, json=args.json or None)
 
     def land(request: BumpRequest, auth: RepoAuth) -> int:
-        if choose_mode(request) == "push":
-            from updater.landing.push import run_push
-
-            return run_push(request, env, auth=auth)
-        from updater.landing.pr import run_pr
-
-        return run_pr(request, env, auth=auth)
+        emit(land_request(request, env, auth=auth), as_json=request.json)  # bump's own dispatch and print
+        return 0
 
     for step in steps(config, args.target, source=args.source, target=args.to, following=args.following):
         promote_step(step, config, flags, env, verify=not args.no_verify, wait=args.wait, land=land)

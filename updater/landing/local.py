@@ -15,7 +15,7 @@ from pathlib import Path
 from updater.bump.governance import Governance
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
 from updater.bump.report import summary
-from updater.landing.output import Landed, emit, render_local
+from updater.landing.output import Landed, render_local
 from updater.landing.settings import schema_version
 from updater.options.request import BumpRequest
 from updater.refs import ImageRef
@@ -52,11 +52,6 @@ class LocalSettings:
             json=request.json,
             governance=request.governance,
         )
-
-
-def run_local(request: BumpRequest) -> int:
-    emit(land_local(request), as_json=request.json)
-    return 0
 
 
 # Local mode makes no commit: what the request says about commits would silently do nothing.

@@ -56,10 +56,6 @@ def render_push(result: LandingResult, settings: LandingSettings) -> Landed:
     return Landed(push_report(result, repo=settings.repo_url, dry_run=dry_run).to_json(), plan_diff(result.plan))
 
 
-def print_push(result: LandingResult, settings: LandingSettings) -> None:
-    emit(render_push(result, settings), as_json=settings.json)
-
-
 def render_pr(results: Sequence[LandingResult], *, repo: str, dry_run: bool, single: bool) -> Landed:
     for warning in dict.fromkeys(w for r in results for w in r.warnings):
         log.warning("warning: %s", warning)

@@ -1,4 +1,4 @@
-"""Pull-request mode: `updater bump --mode pr` (`run_pr`) and `updater rebase` (`run_rebase`).
+"""Pull-request mode: `updater bump --mode pr` (`propose`) and `updater rebase` (`run_rebase`).
 
 Settings are built once from the request and the environment (`PrSettings.from_request`), bad input is
 refused before any network call, the token is registered for masking before the first clone, and
@@ -30,7 +30,7 @@ from updater.git.signing import CommitSigning, load_signing
 from updater.git.workspace import Workspace
 from updater.landing import pr_body
 from updater.landing.api_commit import API, check_forge, warn_author
-from updater.landing.output import Landed, emit, print_pr, render_pr
+from updater.landing.output import Landed, print_pr, render_pr
 from updater.landing.pr_body import ProposalState, ProposedBump
 from updater.landing.pr_flow import PrLander, PrOptions, Proposal
 from updater.landing.result import LandingResult
@@ -119,14 +119,8 @@ class PrSettings:
                    app=auth.app, signing=signing)
 
 
-def run_pr(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
-    """`auth`: credentials the caller already holds for this repository (promote's)."""
-    emit(propose(request, env, auth=auth), as_json=request.json)
-    return 0
-
-
 def propose(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> Landed:
-    """All of `run_pr` but the print."""
+    """`updater bump --mode pr` up to the print: the PR opened, updated or closed, and its report."""
     settings = PrSettings.from_request(request, env, auth=auth)
     result = bump_pr(settings)
     if request.message:

@@ -10,13 +10,12 @@ module is push mode's steps (`PushMode`):
 - publish: validate, write, commit and push (one atomic ref update: a run that fails or is killed
   pushes nothing); with `--commit-via api` GitHub makes the commit instead, on the tip this attempt
   planned on (`updater.landing.api_commit`), and a moved tip is the same race as a rejected push.
-`run_push(request, env)` is the CLI entry (dispatched from `updater.commands.bump`).
+`settings_from_request` + `land_push` are the entry, dispatched by `updater.landing.route`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from updater.auth import RepoAuth, open_api
 from updater.bump.engine import apply_plan, plan_bump, validate_plan
@@ -26,21 +25,12 @@ from updater.git.identity import Identity
 from updater.git.workspace import Workspace
 from updater.landing import api_commit
 from updater.landing.message import render_message
-from updater.landing.output import print_push
 from updater.landing.result import LandingResult, Outcome
-from updater.landing.settings import LandingSettings, settings_from_request
+from updater.landing.settings import LandingSettings
 from updater.landing.skeleton import NewerInTheWay, Replanned, author_for, land, superseded_warning
 from updater.manifests.locate import KUSTOMIZATION_NAMES
-from updater.options.request import BumpRequest
 
 log = logging.getLogger("updater.landing")
-
-
-def run_push(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> int:
-    """`auth`: credentials the caller already holds for this repository (promote's)."""
-    settings = settings_from_request(request, env, auth=auth)
-    print_push(land_push(settings), settings)
-    return 0
 
 
 def land_push(settings: LandingSettings) -> LandingResult:

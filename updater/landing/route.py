@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from updater.options.request import BumpRequest
 
 if TYPE_CHECKING:
+    from updater.auth import RepoAuth
     from updater.landing.output import Landed
 
 RepoMode = Literal["push", "pr"]
@@ -34,8 +35,9 @@ def choose_mode(request: BumpRequest) -> RepoMode:
     return "pr" if any(host in url for host in ("github.com", "gitlab.com", "github.", "gitlab.")) else "push"
 
 
-def land_request(request: BumpRequest, env: Mapping[str, str]) -> Landed:
-    """Run the request's mode to the end (its log lines included) and return what it would print."""
+def land_request(request: BumpRequest, env: Mapping[str, str], *, auth: RepoAuth | None = None) -> Landed:
+    """Run the request's mode to the end (its log lines included) and return what it would print.
+    `auth`: credentials the caller already holds for the repository (promote's), reused."""
     if request.repo is None:
         from updater.landing.local import land_local
 
@@ -45,8 +47,8 @@ def land_request(request: BumpRequest, env: Mapping[str, str]) -> Landed:
         from updater.landing.push import land_push
         from updater.landing.settings import settings_from_request
 
-        settings = settings_from_request(request, env)
+        settings = settings_from_request(request, env, auth=auth)
         return render_push(land_push(settings), settings)
     from updater.landing.pr import propose
 
-    return propose(request, env)
+    return propose(request, env, auth=auth)
