@@ -273,7 +273,8 @@ def test_a_cancelled_run_leaves_no_key_behind(forge: Forge, tmp_path: Path) -> N
     """SIGTERM (a CI job cancelled) while the push hangs: the key directory is removed on the way out."""
     _repo(forge)
     key = ssh_pair(tmp_path / "keys")
-    forge.inject(faults.slow(30, service="git", path_contains="git-receive-pack"))
+    # long enough for the SIGTERM below to land mid-push; short, since teardown waits for it
+    forge.inject(faults.slow(10, service="git", path_contains="git-receive-pack"))
     proc = start_bump(forge.repo_url(REPO), "ghcr.io/acme/app6:1.1.0", env=_env(tmp_path, forge, key.private),
                       extra=["--sign", "ssh", *FAST])
     tmp = tmp_path / "cli-tmp"

@@ -182,7 +182,7 @@ class GitLabProvider:
             except ForgeRefused as err:
                 if err.status == 409:
                     raise HeadMoved(f"set auto-merge on {pr.url}: {err}") from err
-                if err.status != 405 or self._has_pipeline(pr):
+                if err.status != 405 or self._waiting_is_useless(pr):
                     raise AutoMergeUnavailable(
                         f"auto-merge could not be set on {pr.url}: {err}; check the project's merge settings "
                         "(and that the merge request has no conflict); the merge request stays open") from err
@@ -196,9 +196,11 @@ class GitLabProvider:
                 time.sleep(wait)
                 wait = min(wait * 1.5, 3.0)
 
-    def _has_pipeline(self, pr: PullRequest) -> bool:
+    def _waiting_is_useless(self, pr: PullRequest) -> bool:
+        """A 405 that no pipeline will cure: the MR has its pipeline already, or is no longer open
+        (closed or merged: waiting for a pipeline only delayed the same answer by pipeline_wait)."""
         mr = self._call(f"read merge request !{pr.number}", lambda: self._fetch(pr.number))
-        return getattr(mr, "head_pipeline", None) is not None
+        return getattr(mr, "head_pipeline", None) is not None or getattr(mr, "state", "opened") != "opened"
 
     # -- plumbing ------------------------------------------------------------------------------
     def _user_ids(self, users: Sequence[str]) -> list[int]:
