@@ -1,4 +1,5 @@
-"""GitHub provider: pull requests through PyGithub (with `github_app`, the only modules importing it).
+"""GitHub provider: pull requests through PyGithub (the one module importing it: `github_app` and
+`github_commits` take PyGithub's names from here).
 
 REST for pulls, labels, reviewers, comments; GraphQL `enablePullRequestAutoMerge` for auto-merge.
 PyGithub's own retry and request throttling are off (`retry=None`, no sleeps between requests):
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 import requests
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, GithubIntegration
 from github.GithubObject import NotSet as _UNSET  # PyGithub's "argument not given"
 from github.PullRequest import PullRequest as GhPull
 
@@ -33,6 +34,9 @@ from updater.forges.base import (
 )
 from updater.forges.settings import ProviderSettings, poll
 from updater.retry import call_with_retries, retry_api
+
+# PyGithub's names the App auth module uses (this module is the library's one door)
+__all__ = ["Auth", "GithubException", "GithubIntegration", "GitHubProvider"]
 
 T = TypeVar("T")
 
@@ -203,6 +207,18 @@ class GitHubProvider:
     def call(self, what: str, call: Callable[[], T]) -> T:
         """`call` under this provider's API retry policy, PyGithub's errors translated."""
         return self._call(what, call)
+
+    def branch_head(self, branch: str) -> str | None:
+        """The commit `branch` points at, or None when it does not exist (REST `GET git/ref`)."""
+        def read() -> str | None:
+            try:
+                return str(self._repo.get_git_ref(f"heads/{branch}").object.sha)
+            except GithubException as err:
+                if err.status == 404:
+                    return None
+                raise
+
+        return self._call(f"read branch {branch}", read)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _fetch(self, number: int) -> GhPull:

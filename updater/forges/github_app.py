@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import requests
-from github import Auth, GithubException, GithubIntegration
 
 from updater.errors import AuthFailed, BadInput, TransientRemoteError
+from updater.forges.github import Auth, GithubException, GithubIntegration
 from updater.secrets import register_secret
 
 T = TypeVar("T")

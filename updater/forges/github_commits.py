@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from github import GithubException
 
 from updater.errors import AuthFailed, PolicyRefused, PushRejected, RemoteError, UpdaterError
 from updater.forges.base import ForgeRefused, ForgeTarget
@@ -107,17 +106,7 @@ class GitHubCommits:
         self.provider.call(f"delete branch {branch}", lambda: requester.requestJsonAndCheck("DELETE", url))
 
     def head(self, branch: str) -> str | None:
-        repo = self.provider.repository
-
-        def read() -> str | None:
-            try:
-                return str(repo.get_git_ref(f"heads/{branch}").object.sha)
-            except GithubException as err:
-                if err.status == 404:
-                    return None
-                raise
-
-        return self.provider.call(f"read branch {branch}", read)
+        return self.provider.branch_head(branch)
 
     def move_refs(self, repository_id: str, moves: Sequence[RefMove]) -> None:
         """All of `moves` or none (GraphQL `updateRefs`, forced: the branch is replaced). GitHub answers
