@@ -15,11 +15,11 @@ from typing import Any
 from updater.agent import yamldocs
 from updater.agent.cluster_settings import ClusterSettings, app_clusters, check_targets, clusters_from_mapping
 from updater.agent.sops import NO_IDENTITIES, Identities
+from updater.durations import parse_seconds
 from updater.errors import BadInput
 from updater.policy import Policy, policy_from_mapping
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a label value and part of a ConfigMap name
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,7 @@ def parse_duration(text: str | float | int, *, source: str) -> float:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
-        match = _DURATION.match(str(text).strip())
-        if not match or not any(match.groups()):
-            try:
-                seconds = float(str(text))
-            except ValueError:
-                raise BadInput(f"{source}: {text!r} is not a duration: use e.g. 30s, 5m or 1h") from None
-        else:
-            h, m, s = (float(g) if g else 0.0 for g in match.groups())
-            seconds = h * 3600 + m * 60 + s
+        seconds = parse_seconds(str(text), name=f"{source}:")
     if seconds <= 0:
         raise BadInput(f"{source}: the interval must be positive, got {text!r}")
     return seconds

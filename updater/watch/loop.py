@@ -15,33 +15,24 @@ wait are parameters so the schedule is tested without sleeping.
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from updater.durations import parse_seconds
 from updater.errors import BadInput, UpdaterError
 
 log = logging.getLogger("updater.watch")
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 # Below this, a watcher polls its registries (and their rate limits) for no benefit: image builds take minutes.
 MIN_EVERY = 1.0
 
 
 def parse_every(text: str, *, flag: str = "--every") -> float:
-    """Seconds from `90`, `30s`, `5m`, `1h`, `1h30m` (the grammar of the agent's --interval)."""
-    match = _DURATION.match(text.strip())
-    if match and any(match.groups()):
-        h, m, s = (float(g) if g else 0.0 for g in match.groups())
-        seconds = h * 3600 + m * 60 + s
-    else:
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise BadInput(f"{flag} {text!r} is not a duration: use e.g. 30s, 5m or 1h") from None
+    """Seconds from `90`, `30s`, `5m`, `1h`, `1h30m` (`updater.durations`, as the agent reads them), at least 1 s."""
+    seconds = parse_seconds(text, name=flag)
     if not seconds >= MIN_EVERY or seconds == float("inf"):  # also refuses nan
         raise BadInput(f"{flag} {text!r}: give at least {MIN_EVERY:g} s (e.g. 5m)")
     return seconds
